@@ -1,0 +1,184 @@
+//! Expiry commands: TTL, PTTL, EXPIRE, PEXPIRE, PERSIST.
+//!
+//! ```text
+//! TTL key / PTTL key                      :-2 no key, :-1 no deadline, else seconds / ms left
+//! EXPIRE key seconds [NX|XX|GT|LT]        :1 set (a deadline in the past deletes), :0 not
+//! PEXPIRE key milliseconds [NX|XX|GT|LT]
+//! PERSIST key                             :1 deadline removed, :0 none to remove
+//! ```
+
+use bytes::Bytes;
+
+use super::{args, Ctx};
+
+pub fn ttl(ctx: &mut Ctx, argv: &[Bytes]) {
+    time_to_live(ctx, &argv[1], 1000);
+}
+
+pub fn pttl(ctx: &mut Ctx, argv: &[Bytes]) {
+    time_to_live(ctx, &argv[1], 1);
+}
+
+/// Remaining time in units of `unit_ms`, rounded to the nearest unit like Redis.
+fn time_to_live(ctx: &mut Ctx, key: &[u8], unit_ms: i64) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(key);
+    let reply = match guard.get(now) {
+        None => -2,
+        Some(entry) => match entry.expires_at() {
+            None => -1,
+            Some(at) => ((at - now).max(0) + unit_ms / 2) / unit_ms,
+        },
+    };
+    drop(guard);
+    ctx.count_lookup(reply != -2);
+    ctx.reply.int(reply);
+}
+
+pub fn expire(ctx: &mut Ctx, argv: &[Bytes]) {
+    set_deadline(ctx, argv, 1000, "expire");
+}
+
+pub fn pexpire(ctx: &mut Ctx, argv: &[Bytes]) {
+    set_deadline(ctx, argv, 1, "pexpire");
+}
+
+/// The NX / XX / GT / LT conditions of the EXPIRE family.
+#[derive(Default)]
+struct Conditions {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+impl Conditions {
+    fn parse(options: &[Bytes]) -> Result<Conditions, String> {
+        let mut c = Conditions::default();
+        for opt in options {
+            let flag = match () {
+                _ if args::is(opt, "NX") => &mut c.nx,
+                _ if args::is(opt, "XX") => &mut c.xx,
+                _ if args::is(opt, "GT") => &mut c.gt,
+                _ if args::is(opt, "LT") => &mut c.lt,
+                _ => {
+                    return Err(format!(
+                        "ERR Unsupported option {}",
+                        String::from_utf8_lossy(opt)
+                    ))
+                }
+            };
+            *flag = true;
+        }
+        if c.nx && (c.xx || c.gt || c.lt) {
+            return Err(
+                "ERR NX and XX, GT or LT options at the same time are not compatible".into(),
+            );
+        }
+        if c.gt && c.lt {
+            return Err("ERR GT and LT options at the same time are not compatible".into());
+        }
+        Ok(c)
+    }
+
+    /// Whether the new deadline may replace `current` (None: the key has no deadline,
+    /// which GT and LT treat as infinite).
+    fn allow(&self, current: Option<i64>, new: i64) -> bool {
+        !(self.nx && current.is_some()
+            || self.xx && current.is_none()
+            || self.gt && current.is_none_or(|c| new <= c)
+            || self.lt && current.is_some_and(|c| new >= c))
+    }
+}
+
+/// Redis' expireGenericCommand with a relative amount in units of `unit_ms`.
+fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, name: &str) {
+    let conditions = match Conditions::parse(&argv[3..]) {
+        Ok(c) => c,
+        Err(message) => return ctx.reply.error(&message),
+    };
+    let Some(amount) = ctx.int_arg(&argv[2]) else {
+        return;
+    };
+    let now = ctx.now_ms();
+    let Some(deadline) = amount
+        .checked_mul(unit_ms)
+        .and_then(|ms| ms.checked_add(now))
+    else {
+        ctx.reply
+            .error(&format!("ERR invalid expire time in '{name}' command"));
+        return;
+    };
+    let mut guard = ctx.lock(&argv[1]);
+    let Some(pos) = guard.find_live(now) else {
+        drop(guard);
+        return ctx.reply.int(0);
+    };
+    if !conditions.allow(guard.entry(pos).expires_at(), deadline) {
+        drop(guard);
+        return ctx.reply.int(0);
+    }
+    if deadline <= now {
+        // A deadline already past deletes the key (an explicit delete, not an expiry).
+        guard.remove_at(pos);
+    } else {
+        guard.set_expiry(pos, Some(deadline));
+    }
+    drop(guard);
+    ctx.reply.int(1);
+}
+
+pub fn persist(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let removed = match guard.find_live(now) {
+        Some(pos) if guard.entry(pos).expires_at().is_some() => {
+            guard.set_expiry(pos, None);
+            true
+        }
+        _ => false,
+    };
+    drop(guard);
+    ctx.reply.int(i64::from(removed));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(words: &[&str]) -> Result<Conditions, String> {
+        let argv: Vec<Bytes> = words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
+        Conditions::parse(&argv)
+    }
+
+    #[test]
+    fn conditions_follow_redis() {
+        let gt = opts(&["gt"]).unwrap();
+        assert!(!gt.allow(None, 10), "GT treats no deadline as infinite");
+        assert!(gt.allow(Some(5), 10));
+        assert!(!gt.allow(Some(10), 10));
+        let lt = opts(&["LT"]).unwrap();
+        assert!(lt.allow(None, 10));
+        assert!(!lt.allow(Some(5), 10));
+        let nx = opts(&["nx"]).unwrap();
+        assert!(nx.allow(None, 1) && !nx.allow(Some(1), 1));
+        let xx = opts(&["xx", "gt"]).unwrap();
+        assert!(!xx.allow(None, 1) && xx.allow(Some(1), 2));
+    }
+
+    #[test]
+    fn incompatible_conditions_are_refused_with_redis_text() {
+        assert_eq!(
+            opts(&["nx", "xx"]).err().unwrap(),
+            "ERR NX and XX, GT or LT options at the same time are not compatible"
+        );
+        assert_eq!(
+            opts(&["gt", "lt"]).err().unwrap(),
+            "ERR GT and LT options at the same time are not compatible"
+        );
+        assert_eq!(opts(&["foo"]).err().unwrap(), "ERR Unsupported option foo");
+    }
+}

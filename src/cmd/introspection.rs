@@ -1,0 +1,433 @@
+//! INFO and COMMAND: what the server tells about itself.
+//!
+//! ```text
+//! INFO [section ...]              $<"# Server\r\nredis_version:7.0.15\r\n...">
+//! COMMAND                         *<one COMMAND INFO entry per command>
+//! COMMAND COUNT | INFO [name ..] | DOCS [name ..] | LIST [FILTERBY ...] | HELP
+//! ```
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::{args, flags, lookup, CommandSpec, Ctx, COMMANDS};
+use crate::alloc;
+
+/// The Redis version ringkv answers as: clients gate features on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "cluster",
+    "keyspace",
+];
+
+pub fn info(ctx: &mut Ctx, argv: &[Bytes]) {
+    let asked: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_lowercase())
+        .collect();
+    let everything = asked.is_empty()
+        || asked
+            .iter()
+            .any(|s| matches!(s.as_str(), "all" | "everything" | "default"));
+    let mut text = String::new();
+    for section in DEFAULT_SECTIONS {
+        if everything || asked.iter().any(|s| s == section) {
+            if !text.is_empty() {
+                text.push_str("\r\n");
+            }
+            write_section(ctx, section, &mut text);
+        }
+    }
+    ctx.reply.bulk(text.as_bytes());
+}
+
+/// Appends one `# Section` with its `field:value` lines.
+fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
+    let server = ctx.server;
+    let stats = &server.stats;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    let mut title = section.to_string();
+    title[..1].make_ascii_uppercase();
+    let _ = write!(out, "# {title}\r\n");
+    let mut field = |name: &str, value: &dyn std::fmt::Display| {
+        let _ = write!(out, "{name}:{value}\r\n");
+    };
+    match section {
+        "server" => {
+            let uptime = server.started.elapsed().as_secs();
+            let now_us = crate::db::now_ms() as u64 * 1000;
+            field("redis_version", &REDIS_VERSION);
+            field("ringkv_version", &env!("CARGO_PKG_VERSION"));
+            field("redis_git_sha1", &"00000000");
+            field("redis_git_dirty", &0);
+            field("redis_mode", &"standalone");
+            field("os", &os_name());
+            field("arch_bits", &(usize::BITS));
+            field("multiplexing_api", &server.startup.backend);
+            field("io_backend", &server.startup.backend);
+            field("worker_threads", &server.startup.threads);
+            field("process_id", &std::process::id());
+            field("process_supervised", &"no");
+            field("run_id", &server.run_id);
+            field("tcp_port", &server.startup.port);
+            field("server_time_usec", &now_us);
+            field("uptime_in_seconds", &uptime);
+            field("uptime_in_days", &(uptime / 86_400));
+            field("hz", &server.config.hot.hz.load(Ordering::Relaxed));
+            field("configured_hz", &server.config.get("hz"));
+            field("executable", &server.startup.executable);
+            field("config_file", &server.startup.config_file);
+            field("io_threads_active", &0);
+        }
+        "clients" => {
+            field("connected_clients", &load(&stats.connected_clients));
+            field("cluster_connections", &0);
+            field("maxclients", &server.config.get("maxclients"));
+            field("blocked_clients", &0);
+            field("tracking_clients", &0);
+            field("clients_in_timeout_table", &0);
+        }
+        "memory" => {
+            let (used, rss, peak) = (
+                alloc::used_memory(),
+                alloc::resident_memory(),
+                alloc::peak_memory(),
+            );
+            let maxmemory: u64 = server.config.get("maxmemory").parse().unwrap_or(0);
+            field("used_memory", &used);
+            field("used_memory_human", &bytes_to_human(used as u64));
+            field("used_memory_rss", &rss);
+            field("used_memory_rss_human", &bytes_to_human(rss as u64));
+            field("used_memory_peak", &peak);
+            field("used_memory_peak_human", &bytes_to_human(peak as u64));
+            field("maxmemory", &maxmemory);
+            field("maxmemory_human", &bytes_to_human(maxmemory));
+            field("maxmemory_policy", &server.config.get("maxmemory-policy"));
+            field("mem_allocator", &"libc");
+        }
+        "persistence" => {
+            field("loading", &0);
+            field("async_loading", &0);
+            field("aof_enabled", &0);
+        }
+        "stats" => {
+            field(
+                "total_connections_received",
+                &load(&stats.connections_received),
+            );
+            field("total_commands_processed", &load(&stats.commands_processed));
+            field("total_net_input_bytes", &load(&stats.net_input_bytes));
+            field("total_net_output_bytes", &load(&stats.net_output_bytes));
+            field("rejected_connections", &load(&stats.rejected_connections));
+            field("expired_keys", &load(&server.keyspace.expired_keys));
+            field(
+                "expired_time_cap_reached_count",
+                &load(&server.expiry.time_cap_reached),
+            );
+            field("evicted_keys", &0);
+            field("keyspace_hits", &load(&stats.keyspace_hits));
+            field("keyspace_misses", &load(&stats.keyspace_misses));
+        }
+        "replication" => {
+            field("role", &"master");
+            field("connected_slaves", &0);
+            field("master_failover_state", &"no-failover");
+            field("master_replid", &server.replication_id);
+            field(
+                "master_replid2",
+                &"0000000000000000000000000000000000000000",
+            );
+            field("master_repl_offset", &0);
+            field("second_repl_offset", &-1);
+            field("repl_backlog_active", &0);
+            field("repl_backlog_size", &server.config.get("repl-backlog-size"));
+            field("repl_backlog_first_byte_offset", &0);
+            field("repl_backlog_histlen", &0);
+        }
+        "cpu" => {
+            let (user, system) = cpu_seconds();
+            field("used_cpu_sys", &format!("{system:.6}"));
+            field("used_cpu_user", &format!("{user:.6}"));
+        }
+        "cluster" => field("cluster_enabled", &0),
+        "keyspace" => {
+            for (index, db) in server.keyspace.dbs().iter().enumerate() {
+                let keys = db.len();
+                if keys > 0 {
+                    let line = format!(
+                        "keys={},expires={},avg_ttl={}",
+                        keys,
+                        db.volatile_len(),
+                        db.avg_ttl_ms.load(Ordering::Relaxed)
+                    );
+                    field(&format!("db{index}"), &line);
+                }
+            }
+        }
+        _ => unreachable!("only sections listed in DEFAULT_SECTIONS are written"),
+    }
+}
+
+/// `Linux 6.1.0-18-amd64 x86_64`, as Redis prints uname.
+fn os_name() -> String {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{} {} {}",
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
+/// User and system CPU seconds of this process, from /proc/self/stat.
+pub fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports in USER_HZ, which is 100 on every mainstream build.
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
+/// Redis' bytesToHuman: `512B`, `1.50K`, `2.00M`, ...
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [(&str, f64); 5] = [
+        ("K", 1024.0),
+        ("M", 1048576.0),
+        ("G", 1073741824.0),
+        ("T", 1099511627776.0),
+        ("P", 1125899906842624.0),
+    ];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let value = n as f64;
+    for (i, (unit, size)) in UNITS.iter().enumerate() {
+        let next = UNITS.get(i + 1).map_or(f64::INFINITY, |(_, s)| *s);
+        if value < next {
+            return format!("{:.2}{}", value / size, unit);
+        }
+    }
+    unreachable!("the last unit has no upper bound")
+}
+
+pub fn command_all(ctx: &mut Ctx, _argv: &[Bytes]) {
+    ctx.reply.array(COMMANDS.len());
+    for spec in COMMANDS {
+        write_command_info(ctx, spec, None);
+    }
+}
+
+pub fn command_count(ctx: &mut Ctx, _argv: &[Bytes]) {
+    ctx.reply.int(COMMANDS.len() as i64);
+}
+
+pub fn command_info(ctx: &mut Ctx, argv: &[Bytes]) {
+    if argv.len() == 2 {
+        return command_all(ctx, argv);
+    }
+    ctx.reply.array(argv.len() - 2);
+    for name in &argv[2..] {
+        match find_by_full_name(name) {
+            Some((spec, parent)) => write_command_info(ctx, spec, parent),
+            None => ctx.reply.null(),
+        }
+    }
+}
+
+/// `get` or `config|get`.
+fn find_by_full_name(name: &[u8]) -> Option<(&'static CommandSpec, Option<&'static CommandSpec>)> {
+    match name.iter().position(|&b| b == b'|') {
+        None => lookup(name).map(|spec| (spec, None)),
+        Some(bar) => {
+            let parent = lookup(&name[..bar])?;
+            let sub = parent
+                .subcommands
+                .iter()
+                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&name[bar + 1..]))?;
+            Some((sub, Some(parent)))
+        }
+    }
+}
+
+/// One COMMAND INFO entry, Redis 7's ten fields.
+fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec, parent: Option<&CommandSpec>) {
+    let reply = &mut *ctx.reply;
+    reply.array(10);
+    reply.bulk(spec.full_name(parent).as_bytes());
+    reply.int(spec.arity as i64);
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| *n)
+        .collect();
+    reply.array(names.len());
+    for name in names {
+        reply.simple(name);
+    }
+    reply.int(spec.keys.0 as i64);
+    reply.int(spec.keys.1 as i64);
+    reply.int(spec.keys.2 as i64);
+    let categories = acl_categories(spec);
+    reply.array(categories.len());
+    for category in categories {
+        reply.simple(category);
+    }
+    reply.array(0); // tips
+    reply.array(0); // key specifications: first/last/step above describe every key
+    reply.array(spec.subcommands.len());
+    for sub in spec.subcommands {
+        write_command_info(ctx, sub, Some(spec));
+    }
+}
+
+/// ACL categories derived from a command's flags and family, as Redis derives most.
+pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut categories = Vec::new();
+    let family = match spec.group {
+        "string" => Some("@string"),
+        "generic" => Some("@keyspace"),
+        "connection" => Some("@connection"),
+        _ => None,
+    };
+    if spec.has(flags::WRITE) {
+        categories.push("@write");
+    }
+    if spec.has(flags::READONLY) {
+        categories.push("@read");
+    }
+    if spec.has(flags::ADMIN) {
+        categories.extend(["@admin", "@dangerous"]);
+    }
+    categories.extend(family);
+    categories.push(if spec.has(flags::FAST) {
+        "@fast"
+    } else {
+        "@slow"
+    });
+    categories
+}
+
+pub fn command_docs(ctx: &mut Ctx, argv: &[Bytes]) {
+    let specs: Vec<&CommandSpec> = if argv.len() == 2 {
+        COMMANDS.iter().collect()
+    } else {
+        argv[2..].iter().filter_map(|name| lookup(name)).collect()
+    };
+    ctx.reply.array(specs.len() * 2);
+    for spec in specs {
+        ctx.reply.bulk(spec.name.as_bytes());
+        write_docs(ctx, spec);
+    }
+}
+
+fn write_docs(ctx: &mut Ctx, spec: &CommandSpec) {
+    let has_subcommands = !spec.subcommands.is_empty();
+    ctx.reply.array(if has_subcommands { 8 } else { 6 });
+    for (key, value) in [
+        ("summary", spec.summary),
+        ("since", spec.since),
+        ("group", spec.group),
+    ] {
+        ctx.reply.bulk(key.as_bytes());
+        ctx.reply.bulk(value.as_bytes());
+    }
+    if has_subcommands {
+        ctx.reply.bulk(b"subcommands");
+        ctx.reply.array(spec.subcommands.len() * 2);
+        for sub in spec.subcommands {
+            ctx.reply.bulk(sub.full_name(Some(spec)).as_bytes());
+            write_docs(ctx, sub);
+        }
+    }
+}
+
+pub fn command_list(ctx: &mut Ctx, argv: &[Bytes]) {
+    let all = COMMANDS.iter().flat_map(|c| {
+        std::iter::once((c, None)).chain(c.subcommands.iter().map(move |s| (s, Some(c))))
+    });
+    let names: Vec<String> = match &argv[2..] {
+        [] => all.map(|(s, p)| s.full_name(p)).collect(),
+        [filter, kind, value] if args::is(filter, "FILTERBY") => {
+            if args::is(kind, "PATTERN") {
+                all.map(|(s, p)| s.full_name(p))
+                    .filter(|n| crate::db::glob::glob_match(value, n.as_bytes(), true))
+                    .collect()
+            } else if args::is(kind, "ACLCAT") {
+                let wanted = format!("@{}", String::from_utf8_lossy(value).to_lowercase());
+                all.filter(|(s, _)| acl_categories(s).contains(&wanted.as_str()))
+                    .map(|(s, p)| s.full_name(p))
+                    .collect()
+            } else if args::is(kind, "MODULE") {
+                Vec::new()
+            } else {
+                return ctx.reply.error(super::errors::SYNTAX);
+            }
+        }
+        _ => return ctx.reply.error(super::errors::SYNTAX),
+    };
+    ctx.reply.bulk_array(&names);
+}
+
+pub fn command_help(ctx: &mut Ctx, _argv: &[Bytes]) {
+    super::server::help(
+        ctx,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_match_redis() {
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1536), "1.50K");
+        assert_eq!(bytes_to_human(1 << 20), "1.00M");
+        assert_eq!(bytes_to_human(3 << 30), "3.00G");
+    }
+
+    #[test]
+    fn categories_follow_flags() {
+        let get = lookup(b"get").unwrap();
+        assert_eq!(acl_categories(get), vec!["@read", "@string", "@fast"]);
+        let set = lookup(b"set").unwrap();
+        assert_eq!(acl_categories(set), vec!["@write", "@string", "@slow"]);
+    }
+}

@@ -1,0 +1,266 @@
+//! Databases (SELECT 0..15), each split into shards behind their own lock.
+//!
+//! A command locks the one shard its key hashes to, does its work and lets go: a std
+//! `Mutex`, not an async one, because no lock is ever held across an `.await` and the
+//! critical sections are a few hundred nanoseconds. Reads check the deadline first and
+//! delete an expired key on the spot (lazy expiry); [`super::expire`] reaps the rest.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+use hashbrown::DefaultHashBuilder;
+
+use super::glob::glob_match;
+use super::shard::{Entry, Shard, NO_EXPIRY};
+use super::value::Value;
+
+/// Shards per database: enough that worker threads rarely meet on one lock.
+const SHARDS_PER_DB: usize = 64;
+/// hashbrown reads a hash's low bits (bucket) and top 7 bits (tag); the shard is chosen
+/// from bits in between so that all three stay independent.
+const SHARD_SHIFT: u32 = 40;
+
+#[derive(Debug)]
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+    hasher: DefaultHashBuilder,
+    /// Keys deleted because their deadline passed, lazily or by the active cycle.
+    pub expired_keys: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+    /// Running estimate of the remaining TTL of volatile keys, for INFO keyspace.
+    pub avg_ttl_ms: AtomicI64,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases).map(|_| Db::new()).collect(),
+            hasher: DefaultHashBuilder::default(),
+            expired_keys: AtomicU64::new(0),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn db(&self, index: usize) -> &Db {
+        &self.dbs[index]
+    }
+
+    pub fn dbs(&self) -> &[Db] {
+        &self.dbs
+    }
+
+    /// Locks the shard that holds `key` in database `db`.
+    pub fn lock<'a>(&'a self, db: usize, key: &'a [u8]) -> KeyGuard<'a> {
+        let hash = self.hasher.hash_one(key);
+        let db = &self.dbs[db];
+        let shard = lock(&db.shards[(hash >> SHARD_SHIFT) as usize & (SHARDS_PER_DB - 1)]);
+        KeyGuard {
+            shard,
+            hash,
+            key,
+            expired_keys: &self.expired_keys,
+        }
+    }
+
+    pub(crate) fn count_expired(&self, n: u64) {
+        self.expired_keys.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Locks a shard. A panic in a command while holding the lock leaves the shard's
+/// structures consistent (every mutation completes before anything can panic), so a
+/// poisoned lock is recovered rather than taking the database down with it.
+pub(crate) fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Db {
+    fn new() -> Db {
+        Db {
+            shards: (0..SHARDS_PER_DB)
+                .map(|_| Mutex::new(Shard::default()))
+                .collect(),
+            avg_ttl_ms: AtomicI64::new(0),
+        }
+    }
+
+    pub fn shards(&self) -> &[Mutex<Shard>] {
+        &self.shards
+    }
+
+    /// Number of keys, counting expired ones not yet reaped (as Redis' DBSIZE does).
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys with a deadline.
+    pub fn volatile_len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).volatile_len()).sum()
+    }
+
+    /// Live keys matching a Redis glob pattern (KEYS).
+    pub fn keys_matching(&self, pattern: &[u8], now_ms: i64) -> Vec<Bytes> {
+        let match_all = pattern == b"*";
+        let mut keys = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            keys.extend(
+                shard
+                    .entries()
+                    .iter()
+                    .filter(|e| !e.is_expired(now_ms))
+                    .filter(|e| match_all || glob_match(pattern, &e.key, false))
+                    .map(|e| Bytes::copy_from_slice(&e.key)),
+            );
+        }
+        keys
+    }
+
+    /// Removes every key. The old tables are returned so the caller decides where the
+    /// (possibly long) freeing happens: FLUSHDB ASYNC frees them on another thread.
+    pub fn take_all(&self) -> Vec<Shard> {
+        self.shards.iter().map(|s| lock(s).take_all()).collect()
+    }
+}
+
+/// A locked shard, positioned on one key.
+pub struct KeyGuard<'a> {
+    shard: MutexGuard<'a, Shard>,
+    hash: u64,
+    key: &'a [u8],
+    expired_keys: &'a AtomicU64,
+}
+
+impl KeyGuard<'_> {
+    /// Position of the key if it exists and has not expired; an expired key is deleted
+    /// here (lazy expiry) and counted.
+    pub fn find_live(&mut self, now_ms: i64) -> Option<usize> {
+        let pos = self.shard.find(self.hash, self.key)?;
+        if self.shard.entry(pos).is_expired(now_ms) {
+            self.shard.remove_at(pos);
+            self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(pos)
+    }
+
+    /// The live entry for the key.
+    pub fn get(&mut self, now_ms: i64) -> Option<&mut Entry> {
+        let pos = self.find_live(now_ms)?;
+        Some(self.shard.entry_mut(pos))
+    }
+
+    pub fn entry(&self, pos: usize) -> &Entry {
+        self.shard.entry(pos)
+    }
+
+    /// Stores `value` under the key, replacing any old value; the deadline is cleared
+    /// unless `keep_ttl`. Returns the entry's position.
+    pub fn set(&mut self, value: Value, keep_ttl: bool, now_ms: i64) -> usize {
+        match self.find_live(now_ms) {
+            Some(pos) => {
+                self.shard.entry_mut(pos).value = value;
+                if !keep_ttl {
+                    self.shard.set_expiry(pos, NO_EXPIRY);
+                }
+                pos
+            }
+            None => self.shard.insert_new(self.hash, self.key, value),
+        }
+    }
+
+    /// Sets (`Some`) or clears (`None`) the deadline of the entry at `pos`.
+    pub fn set_expiry(&mut self, pos: usize, expires_at: Option<i64>) {
+        self.shard.set_expiry(pos, expires_at.unwrap_or(NO_EXPIRY));
+    }
+
+    /// Deletes the live key; returns whether there was one.
+    pub fn remove(&mut self, now_ms: i64) -> bool {
+        match self.find_live(now_ms) {
+            Some(pos) => {
+                self.shard.remove_at(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn remove_at(&mut self, pos: usize) -> Entry {
+        self.shard.remove_at(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(s: &str) -> Value {
+        Value::Str(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn databases_are_independent() {
+        let ks = Keyspace::new(16);
+        ks.lock(0, b"k").set(string("zero"), false, 0);
+        ks.lock(1, b"k").set(string("one"), false, 0);
+        assert_eq!(ks.lock(0, b"k").get(0).unwrap().value, string("zero"));
+        assert_eq!(ks.lock(1, b"k").get(0).unwrap().value, string("one"));
+        assert!(ks.lock(2, b"k").get(0).is_none());
+    }
+
+    #[test]
+    fn expired_keys_vanish_on_access_and_are_counted() {
+        let ks = Keyspace::new(1);
+        let mut guard = ks.lock(0, b"k");
+        let pos = guard.set(string("v"), false, 1_000);
+        guard.set_expiry(pos, Some(2_000));
+        assert!(guard.get(1_999).is_some());
+        assert!(guard.get(2_000).is_none());
+        drop(guard);
+        assert_eq!(ks.expired_keys.load(Ordering::Relaxed), 1);
+        assert_eq!(ks.db(0).len(), 0);
+    }
+
+    #[test]
+    fn set_keeps_or_clears_the_deadline() {
+        let ks = Keyspace::new(1);
+        let mut guard = ks.lock(0, b"k");
+        let pos = guard.set(string("a"), false, 0);
+        guard.set_expiry(pos, Some(5_000));
+        let pos = guard.set(string("b"), true, 0);
+        assert_eq!(guard.entry(pos).expires_at(), Some(5_000));
+        let pos = guard.set(string("c"), false, 0);
+        assert_eq!(guard.entry(pos).expires_at(), None);
+    }
+
+    #[test]
+    fn keys_skips_expired_and_matches_globs() {
+        let ks = Keyspace::new(1);
+        for key in ["foo", "foa", "bar"] {
+            ks.lock(0, key.as_bytes()).set(string("v"), false, 0);
+        }
+        let mut guard = ks.lock(0, b"fob");
+        let pos = guard.set(string("v"), false, 0);
+        guard.set_expiry(pos, Some(10));
+        drop(guard);
+        let mut keys = ks.db(0).keys_matching(b"fo?", 100);
+        keys.sort();
+        assert_eq!(keys, vec![Bytes::from("foa"), Bytes::from("foo")]);
+        assert_eq!(ks.db(0).keys_matching(b"*", 100).len(), 3);
+    }
+}

@@ -1,0 +1,21 @@
+//! The keyspace: 16 databases of sharded tables, values, expiry and key patterns.
+
+pub mod expire;
+pub mod glob;
+pub mod keyspace;
+pub mod shard;
+pub mod value;
+
+pub use keyspace::{Db, KeyGuard, Keyspace};
+pub use shard::{Entry, Shard};
+pub use value::Value;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch: the clock of every deadline in the keyspace.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,16 @@
+//! ringkv: a Redis-compatible in-memory server on io_uring.
+//!
+//! - [`resp`]: the wire protocol (request parser, reply encoder)
+//! - [`cmd`]: the command table and the commands, by family
+//! - [`db`]: the keyspace (sharded tables, values, expiry, glob patterns)
+//! - [`server`]: worker threads, I/O backends, connections
+//! - [`config`]: parameters for CONFIG GET/SET, the config file and flags
+
+pub mod alloc;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod db;
+pub mod log;
+pub mod resp;
+pub mod server;

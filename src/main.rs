@@ -1,0 +1,88 @@
+//! `ringkv`: parse the command line and config file, start the server, wait for a signal.
+
+use std::process::ExitCode;
+
+use ringkv::alloc::CountingAllocator;
+use ringkv::cmd::server::{apply_startup_settings, change_dir};
+use ringkv::config::{parse_file, Config};
+use ringkv::{cli, notice, warning};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn main() -> ExitCode {
+    let cli = match cli::parse_args(std::env::args().skip(1)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ringkv: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> Result<(), String> {
+    let config = std::sync::Arc::new(Config::new());
+    let mut config_file = String::new();
+    if let Some(path) = &cli.config_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let settings = parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        apply_startup_settings(&config, &settings)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        config_file = std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+    }
+    apply_startup_settings(&config, &cli.settings())?;
+    // Like Redis, live in `dir`: CONFIG GET dir then reports the absolute path.
+    let dir =
+        change_dir(&config.get("dir")).map_err(|e| format!("dir '{}': {e}", config.get("dir")))?;
+    config
+        .set_many(&[("dir", &dir)], true)
+        .map_err(|e| format!("{e:?}"))?;
+    if !config.get("replicaof").is_empty() {
+        return Err("replicaof: replication is not supported by this version yet".into());
+    }
+
+    let server = ringkv::server::start(config.clone(), config_file)?;
+    notice!(
+        "ringkv {} (Redis {} compatible) started: port {}, {} worker thread(s) on {}, pid {}",
+        env!("CARGO_PKG_VERSION"),
+        ringkv::cmd::introspection::REDIS_VERSION,
+        server.startup.port,
+        server.startup.threads,
+        server.startup.backend,
+        std::process::id()
+    );
+    notice!("Ready to accept connections tcp");
+    let signal = wait_for_shutdown_signal().map_err(|e| format!("cannot wait for signals: {e}"))?;
+    warning!("Received {signal} scheduling shutdown...");
+    notice!("ringkv is now ready to exit, bye bye...");
+    Ok(())
+}
+
+/// Blocks until SIGINT or SIGTERM and returns its name.
+fn wait_for_shutdown_signal() -> std::io::Result<&'static str> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map(|()| "SIGINT"),
+            _ = terminate.recv() => Ok("SIGTERM"),
+        }
+    })
+}
