@@ -38,6 +38,21 @@ pub fn parse_i32(text: &[u8]) -> Option<i32> {
     parse_i64(text).and_then(|n| i32::try_from(n).ok())
 }
 
+/// Redis' string2ld / strtold rules for a float argument: no leading space, nothing
+/// after the number, not NaN, and no overflow to infinity (only `inf` itself is infinite).
+pub fn parse_f64(text: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(text).ok()?;
+    if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    let spelled_infinite = text.to_ascii_lowercase().contains("inf");
+    if value.is_nan() || (value.is_infinite() && !spelled_infinite) {
+        return None;
+    }
+    Some(value)
+}
+
 /// Case-insensitive comparison with an ASCII keyword (`EX`, `NX`, ...).
 pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
@@ -66,6 +81,16 @@ mod tests {
             b"99999999999999999999999",
         ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn floats_parse_like_strtold() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-1e3"), Some(-1000.0));
+        assert_eq!(parse_f64(b"inf"), Some(f64::INFINITY));
+        for bad in [&b""[..], b" 1", b"1 ", b"nan", b"1e999", b"abc"] {
+            assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

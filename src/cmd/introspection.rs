@@ -307,6 +307,9 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
         "string" => Some("@string"),
         "generic" => Some("@keyspace"),
         "connection" => Some("@connection"),
+        "list" => Some("@list"),
+        "set" => Some("@set"),
+        "transactions" => Some("@transaction"),
         _ => None,
     };
     if spec.has(flags::WRITE) {

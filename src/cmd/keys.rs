@@ -1,8 +1,9 @@
-//! Key commands: DEL, EXISTS, KEYS.
+//! Key commands: DEL, EXISTS, TYPE, KEYS.
 //!
 //! ```text
 //! DEL key [key ...]       :<number of keys removed>
 //! EXISTS key [key ...]    :<number of keys that exist; a key named twice counts twice>
+//! TYPE key              +string, +list, +set ..., +none for no key
 //! KEYS pattern            *<keys matching the glob>
 //! ```
 
@@ -35,4 +36,13 @@ pub fn keys(ctx: &mut Ctx, argv: &[Bytes]) {
         .db(ctx.client.db)
         .keys_matching(&argv[1], ctx.now_ms());
     ctx.reply.bulk_array(&keys);
+}
+
+pub fn type_of(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let name = ctx
+        .lock(&argv[1])
+        .get(now)
+        .map_or("none", |e| e.value.type_name());
+    ctx.reply.simple(name);
 }

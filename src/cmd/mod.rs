@@ -10,7 +10,10 @@ pub mod connection;
 pub mod expire;
 pub mod introspection;
 pub mod keys;
+pub mod list;
+pub mod multi;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use std::sync::OnceLock;
@@ -148,299 +151,65 @@ const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
 const ONE_KEY: (i32, i32, i32) = (1, 1, 1);
 const ALL_KEYS: (i32, i32, i32) = (1, -1, 1);
 
+// One row per command: name, arity, flags, key positions, group, summary, handler.
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
-    command(
-        "ping",
-        -1,
-        FAST | SENTINEL,
-        NO_KEYS,
-        "connection",
-        "Ping the server",
-        connection::ping,
-    ),
-    command(
-        "echo",
-        2,
-        FAST,
-        NO_KEYS,
-        "connection",
-        "Echo the given string",
-        connection::echo,
-    ),
-    command(
-        "quit",
-        -1,
-        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        NO_KEYS,
-        "connection",
-        "Close the connection",
-        connection::quit,
-    ),
-    command(
-        "select",
-        2,
-        LOADING | STALE | FAST,
-        NO_KEYS,
-        "connection",
-        "Change the selected database for the current connection",
-        connection::select,
-    ),
-    command(
-        "auth",
-        -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        NO_KEYS,
-        "connection",
-        "Authenticate to the server",
-        connection::auth,
-    ),
+    command("ping", -1, FAST | SENTINEL, NO_KEYS, "connection", "Ping the server", connection::ping),
+    command("echo", 2, FAST, NO_KEYS, "connection", "Echo the given string", connection::echo),
+    command("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, NO_KEYS, "connection", "Close the connection", connection::quit),
+    command("select", 2, LOADING | STALE | FAST, NO_KEYS, "connection", "Change the selected database for the current connection", connection::select),
+    command("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, "connection", "Authenticate to the server", connection::auth),
     // strings
-    command(
-        "get",
-        2,
-        READONLY | FAST,
-        ONE_KEY,
-        "string",
-        "Get the value of a key",
-        string::get,
-    ),
-    command(
-        "set",
-        -3,
-        WRITE | DENYOOM,
-        ONE_KEY,
-        "string",
-        "Set the string value of a key",
-        string::set,
-    ),
+    command("get", 2, READONLY | FAST, ONE_KEY, "string", "Get the value of a key", string::get),
+    command("set", -3, WRITE | DENYOOM, ONE_KEY, "string", "Set the string value of a key", string::set),
+    since(command("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "Set multiple keys to multiple values", string::mset), "1.0.1"),
+    since(command("incrbyfloat", 3, WRITE | DENYOOM | FAST, ONE_KEY, "string", "Increment the float value of a key by the given amount", string::incrbyfloat), "2.6.0"),
+    // lists
+    command("lpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Prepend one or multiple elements to a list", list::lpush),
+    command("rpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Append one or multiple elements to a list", list::rpush),
+    command("llen", 2, READONLY | FAST, ONE_KEY, "list", "Get the length of a list", list::llen),
+    since(command("blpop", -3, WRITE | NOSCRIPT, (1, -2, 1), "list", "Remove and get the first element in a list, or block until one is available", list::blpop), "2.0.0"),
+    // sets
+    command("sadd", -3, WRITE | DENYOOM | FAST, ONE_KEY, "set", "Add one or more members to a set", set::sadd),
+    command("scard", 2, READONLY | FAST, ONE_KEY, "set", "Get the number of members in a set", set::scard),
+    command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", set::srandmember),
     // keyspace
-    command(
-        "del",
-        -2,
-        WRITE,
-        ALL_KEYS,
-        "generic",
-        "Delete a key",
-        keys::del,
-    ),
-    since(
-        command(
-            "exists",
-            -2,
-            READONLY | FAST,
-            ALL_KEYS,
-            "generic",
-            "Determine if a key exists",
-            keys::exists,
-        ),
-        "1.0.0",
-    ),
-    command(
-        "keys",
-        2,
-        READONLY,
-        NO_KEYS,
-        "generic",
-        "Find all keys matching the given pattern",
-        keys::keys,
-    ),
-    command(
-        "ttl",
-        2,
-        READONLY | FAST,
-        ONE_KEY,
-        "generic",
-        "Get the time to live for a key in seconds",
-        expire::ttl,
-    ),
-    since(
-        command(
-            "pttl",
-            2,
-            READONLY | FAST,
-            ONE_KEY,
-            "generic",
-            "Get the time to live for a key in milliseconds",
-            expire::pttl,
-        ),
-        "2.6.0",
-    ),
-    command(
-        "expire",
-        -3,
-        WRITE | FAST,
-        ONE_KEY,
-        "generic",
-        "Set a key's time to live in seconds",
-        expire::expire,
-    ),
-    since(
-        command(
-            "pexpire",
-            -3,
-            WRITE | FAST,
-            ONE_KEY,
-            "generic",
-            "Set a key's time to live in milliseconds",
-            expire::pexpire,
-        ),
-        "2.6.0",
-    ),
-    since(
-        command(
-            "persist",
-            2,
-            WRITE | FAST,
-            ONE_KEY,
-            "generic",
-            "Remove the expiration from a key",
-            expire::persist,
-        ),
-        "2.2.0",
-    ),
+    command("del", -2, WRITE, ALL_KEYS, "generic", "Delete a key", keys::del),
+    command("exists", -2, READONLY | FAST, ALL_KEYS, "generic", "Determine if a key exists", keys::exists),
+    command("type", 2, READONLY | FAST, ONE_KEY, "generic", "Determine the type stored at key", keys::type_of),
+    command("keys", 2, READONLY, NO_KEYS, "generic", "Find all keys matching the given pattern", keys::keys),
+    command("ttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in seconds", expire::ttl),
+    since(command("pttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in milliseconds", expire::pttl), "2.6.0"),
+    command("expire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in seconds", expire::expire),
+    since(command("pexpire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in milliseconds", expire::pexpire), "2.6.0"),
+    since(command("persist", 2, WRITE | FAST, ONE_KEY, "generic", "Remove the expiration from a key", expire::persist), "2.2.0"),
+    // transactions
+    since(command("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Mark the start of a transaction block", multi::multi), "1.2.0"),
+    since(command("exec", 1, NOSCRIPT | LOADING | STALE, NO_KEYS, "transactions", "Execute all commands issued after MULTI", multi::exec), "1.2.0"),
+    since(command("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Discard all commands issued after MULTI", multi::discard), "2.0.0"),
     // server
-    command(
-        "dbsize",
-        1,
-        READONLY | FAST,
-        NO_KEYS,
-        "server",
-        "Return the number of keys in the selected database",
-        server::dbsize,
-    ),
-    command(
-        "flushdb",
-        -1,
-        WRITE,
-        NO_KEYS,
-        "server",
-        "Remove all keys from the current database",
-        server::flushdb,
-    ),
-    command(
-        "flushall",
-        -1,
-        WRITE,
-        NO_KEYS,
-        "server",
-        "Remove all keys from all databases",
-        server::flushall,
-    ),
-    command(
-        "info",
-        -1,
-        LOADING | STALE | SENTINEL,
-        NO_KEYS,
-        "server",
-        "Get information and statistics about the server",
-        introspection::info,
-    ),
-    since(
-        container(
-            "config",
-            0,
-            "server",
-            "2.0.0",
-            "A container for server configuration commands",
-            &[
-                command(
-                    "get",
-                    -3,
-                    ADMIN | NOSCRIPT | LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Get the values of configuration parameters",
-                    server::config_get,
-                ),
-                command(
-                    "set",
-                    -4,
-                    ADMIN | NOSCRIPT | LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Set configuration parameters to the given values",
-                    server::config_set,
-                ),
-                command(
-                    "resetstat",
-                    2,
-                    ADMIN | NOSCRIPT | LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Reset the stats returned by INFO",
-                    server::config_resetstat,
-                ),
-                command(
-                    "help",
-                    2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Show helpful text about the different subcommands",
-                    server::config_help,
-                ),
-            ],
-        ),
-        "2.0.0",
-    ),
+    command("dbsize", 1, READONLY | FAST, NO_KEYS, "server", "Return the number of keys in the selected database", server::dbsize),
+    command("flushdb", -1, WRITE, NO_KEYS, "server", "Remove all keys from the current database", server::flushdb),
+    command("flushall", -1, WRITE, NO_KEYS, "server", "Remove all keys from all databases", server::flushall),
+    command("info", -1, LOADING | STALE | SENTINEL, NO_KEYS, "server", "Get information and statistics about the server", introspection::info),
+    container("config", 0, "server", "2.0.0", "A container for server configuration commands", &[
+        command("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Get the values of configuration parameters", server::config_get),
+        command("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Set configuration parameters to the given values", server::config_set),
+        command("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Reset the stats returned by INFO", server::config_resetstat),
+        command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", server::config_help),
+    ]),
+    // COMMAND alone lists every command; it is also the container of COUNT, INFO, ...
     CommandSpec {
         arity: -1,
         handler: Some(introspection::command_all),
-        ..container(
-            "command",
-            LOADING | STALE | SENTINEL,
-            "server",
-            "2.8.13",
-            "Get array of Redis command details",
-            &[
-                command(
-                    "count",
-                    2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Get total number of Redis commands",
-                    introspection::command_count,
-                ),
-                command(
-                    "info",
-                    -2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Get array of specific Redis command details, or all when no argument is given",
-                    introspection::command_info,
-                ),
-                command(
-                    "docs",
-                    -2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Get array of specific Redis command documentation",
-                    introspection::command_docs,
-                ),
-                command(
-                    "list",
-                    -2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Get an array of Redis command names",
-                    introspection::command_list,
-                ),
-                command(
-                    "help",
-                    2,
-                    LOADING | STALE,
-                    NO_KEYS,
-                    "server",
-                    "Show helpful text about the different subcommands",
-                    introspection::command_help,
-                ),
-            ],
-        )
+        ..container("command", LOADING | STALE | SENTINEL, "server", "2.8.13", "Get array of Redis command details", &[
+            command("count", 2, LOADING | STALE, NO_KEYS, "server", "Get total number of Redis commands", introspection::command_count),
+            command("info", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command details, or all when no argument is given", introspection::command_info),
+            command("docs", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command documentation", introspection::command_docs),
+            command("list", -2, LOADING | STALE, NO_KEYS, "server", "Get an array of Redis command names", introspection::command_list),
+            command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", introspection::command_help),
+        ])
     },
 ];
 
@@ -467,34 +236,25 @@ fn lookup_subcommand(parent: &'static CommandSpec, name: &[u8]) -> Option<&'stat
         .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// Executes one command, appending its reply.
+/// Executes one command, appending its reply. Inside MULTI the command is queued instead,
+/// and a refused command marks the transaction failed.
 pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Some(spec) = lookup(&argv[0]) else {
-        ctx.reply.error(&unknown_command_message(argv));
-        return;
-    };
-    let (spec, parent) = match (spec.subcommands.is_empty(), argv.get(1)) {
-        (false, Some(sub)) => match lookup_subcommand(spec, sub) {
-            Some(sub_spec) => (sub_spec, Some(spec)),
-            None => {
-                ctx.reply.error(&format!(
-                    "ERR unknown subcommand '{}'. Try {} HELP.",
-                    c_str(sub, 128),
-                    spec.name.to_ascii_uppercase()
-                ));
-                return;
+    let spec = match resolve(ctx, argv) {
+        Ok(spec) => spec,
+        Err(message) => {
+            ctx.reply.error(message);
+            if let Some(transaction) = &mut ctx.client.transaction {
+                transaction.failed = true;
             }
-        },
-        _ => (spec, None),
+            return;
+        }
     };
-    let argc = argv.len() as i32;
-    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-        ctx.reply.error(&wrong_arity(&spec.full_name(parent)));
-        return;
-    }
-    if !ctx.client.authenticated && !spec.has(NO_AUTH) {
-        ctx.reply.error("NOAUTH Authentication required.");
-        return;
+    if let Some(transaction) = &mut ctx.client.transaction {
+        if !multi::controls_transaction(spec.name) {
+            transaction.queued.push(argv.to_vec());
+            ctx.reply.simple("QUEUED");
+            return;
+        }
     }
     let handler = spec
         .handler
@@ -504,6 +264,32 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
         .stats
         .commands_processed
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The command `argv` names, checked for arity and authentication, or the error reply.
+fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<&'static CommandSpec, String> {
+    let spec = lookup(&argv[0]).ok_or_else(|| unknown_command_message(argv))?;
+    let (spec, parent) = match (spec.subcommands.is_empty(), argv.get(1)) {
+        (false, Some(sub)) => match lookup_subcommand(spec, sub) {
+            Some(sub_spec) => (sub_spec, Some(spec)),
+            None => {
+                return Err(format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    c_str(sub, 128),
+                    spec.name.to_ascii_uppercase()
+                ))
+            }
+        },
+        _ => (spec, None),
+    };
+    let argc = argv.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        return Err(wrong_arity(&spec.full_name(parent)));
+    }
+    if !ctx.client.authenticated && !spec.has(NO_AUTH) {
+        return Err("NOAUTH Authentication required.".into());
+    }
+    Ok(spec)
 }
 
 pub fn wrong_arity(full_name: &str) -> String {

@@ -1,33 +1,36 @@
-//! String commands: GET, SET.
+//! String commands: GET, SET, MSET, INCRBYFLOAT.
 //!
 //! ```text
 //! GET key                        the value, or a null bulk
 //! SET key value [NX|XX] [GET] [EX s|PX ms|EXAT unix-s|PXAT unix-ms|KEEPTTL]
 //!                                +OK; a null bulk when NX/XX refused; with GET the old value
+//! MSET key value [key value ...] +OK
+//! INCRBYFLOAT key increment      the new value, as Redis formats it
 //! ```
 
 use bytes::Bytes;
 
-use super::{args, errors, Ctx};
+use super::{args, errors, wrong_arity, Ctx};
 use crate::db::Value;
+use crate::resp::Reply;
 
 pub fn get(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
-    let found = match guard.get(now) {
-        Some(entry) => match &entry.value {
-            Value::Str(data) => {
-                ctx.reply.bulk(data);
-                true
-            }
-        },
-        None => {
-            ctx.reply.null();
-            false
-        }
-    };
+    let found = reply_string(ctx.reply, guard.get(now).map(|e| &e.value));
     drop(guard);
     ctx.count_lookup(found);
+}
+
+/// Replies with a string value (a null bulk for no value, WRONGTYPE for another type);
+/// returns whether there was a value.
+fn reply_string(reply: &mut Reply, value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Str(data)) => reply.bulk(data),
+        Some(_) => reply.error(errors::WRONGTYPE),
+        None => reply.null(),
+    }
+    value.is_some()
 }
 
 /// How SET's expiry option was given.
@@ -134,10 +137,11 @@ pub fn set(ctx: &mut Ctx, argv: &[Bytes]) {
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
     let existing = guard.find_live(now);
     if options.get {
-        match existing.map(|pos| &guard.entry(pos).value) {
-            Some(Value::Str(old)) => ctx.reply.bulk(old),
-            None => ctx.reply.null(),
+        let old = existing.map(|pos| &guard.entry(pos).value);
+        if matches!(old, Some(v) if !matches!(v, Value::Str(_))) {
+            return ctx.reply.error(errors::WRONGTYPE);
         }
+        reply_string(ctx.reply, old);
     }
     if (options.nx && existing.is_some()) || (options.xx && existing.is_none()) {
         if !options.get {
@@ -152,6 +156,118 @@ pub fn set(ctx: &mut Ctx, argv: &[Bytes]) {
     if !options.get {
         ctx.reply.ok();
     }
+}
+
+pub fn mset(ctx: &mut Ctx, argv: &[Bytes]) {
+    if argv.len() % 2 == 0 {
+        return ctx.reply.error(wrong_arity("mset"));
+    }
+    let now = ctx.now_ms();
+    for pair in argv[1..].chunks(2) {
+        ctx.lock(&pair[0]).set(Value::string(&pair[1]), false, now);
+    }
+    ctx.reply.ok();
+}
+
+pub fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
+    let existing = guard.find_live(now);
+    let current: &[u8] = match existing.map(|pos| &guard.entry(pos).value) {
+        None => b"0",
+        Some(Value::Str(data)) => data,
+        Some(_) => return ctx.reply.error(errors::WRONGTYPE),
+    };
+    let (Some(_), Some(_)) = (args::parse_f64(current), args::parse_f64(&argv[2])) else {
+        return ctx.reply.error("ERR value is not a valid float");
+    };
+    let Some(sum) = add_decimal_text(current, &argv[2]) else {
+        return ctx
+            .reply
+            .error("ERR increment would produce NaN or Infinity");
+    };
+    let sum = Bytes::from(sum);
+    ctx.reply.bulk(&sum);
+    match existing {
+        // Like Redis' dbReplaceValue, an existing key keeps its TTL.
+        Some(_) => guard.set(Value::Str(sum), true, now),
+        None => guard.set(Value::Str(sum), false, now),
+    };
+}
+
+/// Fraction digits Redis prints (`%.17Lf`) before trimming trailing zeros.
+const FLOAT_DIGITS: u32 = 17;
+
+/// `a + b` as INCRBYFLOAT prints it; None when the result is NaN or infinite.
+///
+/// Redis adds in 80-bit `long double` and prints 17 fraction digits, so `0.1 + 0.2`
+/// gives `0.3`. An f64 sum would give `0.30000000000000004`; plain decimals (the usual
+/// case) are therefore added exactly in fixed point, which gives what Redis gives, and
+/// only other forms (exponents, `inf`, very long fractions) go through f64.
+fn add_decimal_text(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+    if let (Some(x), Some(y)) = (fixed_point(a), fixed_point(b)) {
+        if let Some(sum) = x.checked_add(y) {
+            return Some(format_fixed(sum));
+        }
+    }
+    let sum = args::parse_f64(a)? + args::parse_f64(b)?;
+    if !sum.is_finite() {
+        return None;
+    }
+    Some(trim_fraction(format!("{:.*}", FLOAT_DIGITS as usize, sum)).into_bytes())
+}
+
+/// A plain decimal (`-12.5`) scaled by 10^17, if it is one and fits.
+fn fixed_point(text: &[u8]) -> Option<i128> {
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, text),
+    };
+    let (int_part, frac_part) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &digits[digits.len()..]),
+    };
+    let all_digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    if int_part.is_empty() && frac_part.is_empty()
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
+        || frac_part.len() > FLOAT_DIGITS as usize
+        || int_part.len() > 20
+    {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for &d in int_part.iter().chain(frac_part) {
+        value = value * 10 + i128::from(d - b'0');
+    }
+    value *= 10i128.pow(FLOAT_DIGITS - frac_part.len() as u32);
+    Some(if negative { -value } else { value })
+}
+
+fn format_fixed(value: i128) -> Vec<u8> {
+    let scale = 10u128.pow(FLOAT_DIGITS);
+    let magnitude = value.unsigned_abs();
+    let text = format!(
+        "{}{}.{:0width$}",
+        if value < 0 { "-" } else { "" },
+        magnitude / scale,
+        magnitude % scale,
+        width = FLOAT_DIGITS as usize
+    );
+    trim_fraction(text).into_bytes()
+}
+
+/// Drops trailing fraction zeros and a bare point, and turns `-0` into `0`, as Redis does.
+fn trim_fraction(mut text: String) -> String {
+    if text.contains('.') {
+        let kept = text.trim_end_matches('0').trim_end_matches('.').len();
+        text.truncate(kept);
+    }
+    if text == "-0" {
+        text = "0".into();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -189,5 +305,20 @@ mod tests {
             None
         );
         assert_eq!(deadline_ms(ExpiryUnit::Milliseconds, i64::MAX, 1), None);
+    }
+
+    #[test]
+    fn float_increments_print_like_redis() {
+        let add = |a: &str, b: &str| {
+            add_decimal_text(a.as_bytes(), b.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(add("0.1", "0.2").unwrap(), "0.3");
+        assert_eq!(add("10.5", "0.1").unwrap(), "10.6");
+        assert_eq!(add("0", "1.0").unwrap(), "1");
+        assert_eq!(add("1", "-1").unwrap(), "0");
+        assert_eq!(add("-0.5", "0.25").unwrap(), "-0.25");
+        assert_eq!(add("5", "5.0e3").unwrap(), "5005");
+        assert_eq!(add("1", "inf"), None);
+        assert_eq!(add("17179869184", "1.5").unwrap(), "17179869185.5");
     }
 }

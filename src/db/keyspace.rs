@@ -169,6 +169,10 @@ impl KeyGuard<'_> {
         self.shard.entry(pos)
     }
 
+    pub fn entry_mut(&mut self, pos: usize) -> &mut Entry {
+        self.shard.entry_mut(pos)
+    }
+
     /// Stores `value` under the key, replacing any old value; the deadline is cleared
     /// unless `keep_ttl`. Returns the entry's position.
     pub fn set(&mut self, value: Value, keep_ttl: bool, now_ms: i64) -> usize {

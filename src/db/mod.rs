@@ -1,5 +1,6 @@
 //! The keyspace: 16 databases of sharded tables, values, expiry and key patterns.
 
+pub mod blocking;
 pub mod expire;
 pub mod glob;
 pub mod keyspace;

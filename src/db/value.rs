@@ -1,5 +1,9 @@
-//! What a key holds. Later data types (lists, sets, hashes, sorted sets, streams) become
-//! further variants; commands match on the variant and answer WRONGTYPE otherwise.
+//! What a key holds. Commands match on the variant and answer WRONGTYPE otherwise.
+//!
+//! Lists and sets are plain std/hashbrown collections for now, enough for their first
+//! commands; the compact encodings come with the performance and RDB work.
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -8,26 +12,35 @@ use bytes::Bytes;
 /// little, and copying hundreds of megabytes would cost more than it saves.
 const SHARE_FROM_LEN: usize = 64 * 1024;
 
+/// Bytes from a request, made fit to live in the keyspace: small ones are copied out of
+/// the read buffer, so the keyspace never pins a whole buffer for a few bytes.
+pub fn keep(data: &Bytes) -> Bytes {
+    if data.len() >= SHARE_FROM_LEN {
+        data.clone()
+    } else {
+        Bytes::copy_from_slice(data)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(Bytes),
+    List(VecDeque<Bytes>),
+    Set(hashbrown::HashSet<Bytes>),
 }
 
 impl Value {
-    /// A string value owned by the keyspace: small values are copied out of the read
-    /// buffer, so the keyspace never pins a whole buffer for a few bytes.
+    /// A string value owned by the keyspace (see [`keep`]).
     pub fn string(data: &Bytes) -> Value {
-        if data.len() >= SHARE_FROM_LEN {
-            Value::Str(data.clone())
-        } else {
-            Value::Str(Bytes::copy_from_slice(data))
-        }
+        Value::Str(keep(data))
     }
 
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
         }
     }
 }
@@ -40,7 +53,9 @@ mod tests {
     fn small_strings_do_not_share_the_read_buffer() {
         let buffer = Bytes::from(vec![b'x'; 4096]);
         let arg = buffer.slice(10..20);
-        let Value::Str(stored) = Value::string(&arg);
+        let Value::Str(stored) = Value::string(&arg) else {
+            unreachable!()
+        };
         assert_eq!(stored, arg);
         assert!(!std::ptr::eq(stored.as_ptr(), arg.as_ptr()));
     }
@@ -48,7 +63,9 @@ mod tests {
     #[test]
     fn large_strings_keep_their_bytes() {
         let arg = Bytes::from(vec![b'x'; SHARE_FROM_LEN]);
-        let Value::Str(stored) = Value::string(&arg);
+        let Value::Str(stored) = Value::string(&arg) else {
+            unreachable!()
+        };
         assert!(std::ptr::eq(stored.as_ptr(), arg.as_ptr()));
     }
 }

@@ -33,12 +33,11 @@ impl Reply {
 
     /// An error reply. `text` starts with its code (`ERR ...`, `WRONGTYPE ...`); newlines
     /// in it would break the protocol, so like Redis they become spaces.
-    pub fn error(&mut self, text: &str) {
+    pub fn error(&mut self, text: impl AsRef<[u8]>) {
         self.buf.push(b'-');
-        self.buf.extend(
-            text.bytes()
-                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-        );
+        let text = text.as_ref().iter();
+        self.buf
+            .extend(text.map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
         self.buf.extend_from_slice(b"\r\n");
     }
 

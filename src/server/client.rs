@@ -1,6 +1,9 @@
-//! Per-connection state that commands read and change (SELECT, AUTH, QUIT).
+//! Per-connection state that commands read and change (SELECT, AUTH, QUIT, MULTI, BLPOP).
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
 
 #[derive(Debug)]
 pub struct Client {
@@ -12,6 +15,26 @@ pub struct Client {
     pub authenticated: bool,
     /// Set by QUIT: write the pending replies, then close.
     pub close_after_reply: bool,
+    /// Set by a blocking command that found nothing: the connection waits, then runs the
+    /// same command again.
+    pub blocked: Option<Blocked>,
+    /// Commands queued since MULTI.
+    pub transaction: Option<Transaction>,
+}
+
+/// What a blocked client waits for.
+#[derive(Debug)]
+pub struct Blocked {
+    pub keys: Vec<Bytes>,
+    /// None: until data arrives.
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Default)]
+pub struct Transaction {
+    pub queued: Vec<Vec<Bytes>>,
+    /// A command was refused while queueing: EXEC will abort.
+    pub failed: bool,
 }
 
 impl Client {
@@ -22,6 +45,8 @@ impl Client {
             db: 0,
             authenticated: !password_required,
             close_after_reply: false,
+            blocked: None,
+            transaction: None,
         }
     }
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::Notify;
 
 use super::client::Client;
 use super::io::Socket;
@@ -53,6 +54,13 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
                         reply: &mut reply,
                     };
                     cmd::execute(&mut ctx, &argv);
+                    if client.blocked.is_some() {
+                        // Replies so far go out first: a blocked client may wait for long.
+                        if !flush(&mut socket, &mut reply, stats).await {
+                            break 'connection;
+                        }
+                        wait_while_blocked(&server, &mut client, &mut reply, &argv).await;
+                    }
                     argv.clear();
                     if client.close_after_reply {
                         flush(&mut socket, &mut reply, stats).await;
@@ -71,8 +79,7 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
                         id,
                         addr
                     );
-                    reply.raw(&error.reply_bytes());
-                    reply.raw(b"\r\n");
+                    reply.error(error.reply_bytes());
                     flush(&mut socket, &mut reply, stats).await;
                     break 'connection;
                 }
@@ -104,6 +111,51 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
             break;
         }
     }
+}
+
+/// Waits until the blocking command in `argv` can be served or times out (`*-1`).
+///
+/// The client registers under its keys first and only then runs the command again, so a
+/// push that lands in between is not missed. A client that disconnects while blocked is
+/// noticed when it is woken or times out (its socket is not read meanwhile).
+async fn wait_while_blocked(
+    server: &Server,
+    client: &mut Client,
+    reply: &mut Reply,
+    argv: &[Bytes],
+) {
+    let Some(blocked) = client.blocked.take() else {
+        return;
+    };
+    let deadline = blocked.timeout.map(|t| tokio::time::Instant::now() + t);
+    let notify = Arc::new(Notify::new());
+    let db = client.db;
+    server.blocked.register(db, &blocked.keys, &notify);
+    loop {
+        let mut ctx = Ctx {
+            server,
+            client: &mut *client,
+            reply: &mut *reply,
+        };
+        cmd::execute(&mut ctx, argv);
+        if client.blocked.take().is_none() {
+            break;
+        }
+        let woken = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, notify.notified())
+                .await
+                .is_ok(),
+            None => {
+                notify.notified().await;
+                true
+            }
+        };
+        if !woken {
+            reply.null_array();
+            break;
+        }
+    }
+    server.blocked.unregister(db, &blocked.keys, &notify);
 }
 
 /// Writes the pending replies; false when the client is gone.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::db::blocking::BlockedClients;
 use crate::db::expire::ActiveExpiry;
 use crate::db::Keyspace;
 
@@ -63,6 +64,7 @@ pub struct Server {
     pub config: Arc<Config>,
     pub keyspace: Arc<Keyspace>,
     pub expiry: Arc<ActiveExpiry>,
+    pub blocked: BlockedClients,
     pub stats: Stats,
     pub startup: StartupInfo,
     /// 40 hex characters identifying this run (INFO run_id, replication id).
@@ -79,6 +81,7 @@ impl Server {
             config,
             keyspace: Arc::new(Keyspace::new(databases)),
             expiry: Arc::new(ActiveExpiry::default()),
+            blocked: BlockedClients::default(),
             stats: Stats::default(),
             startup,
             run_id: random_hex_id(),

@@ -1,0 +1,116 @@
+//! List commands: LPUSH, RPUSH, LLEN, BLPOP.
+//!
+//! ```text
+//! LPUSH key element [element ...]   :<length after the push>
+//! RPUSH key element [element ...]
+//! LLEN key                          :<length>, :0 for no key
+//! BLPOP key [key ...] timeout       *2 key element from the first non-empty list; blocks
+//!                                   up to `timeout` seconds (0: forever), then *-1
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{args, errors, Ctx};
+use crate::db::value::keep;
+use crate::db::Value;
+use crate::server::client::Blocked;
+
+pub fn lpush(ctx: &mut Ctx, argv: &[Bytes]) {
+    push(ctx, argv, true);
+}
+
+pub fn rpush(ctx: &mut Ctx, argv: &[Bytes]) {
+    push(ctx, argv, false);
+}
+
+fn push(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let pos = match guard.find_live(now) {
+        Some(pos) => pos,
+        None => guard.set(Value::List(VecDeque::new()), false, now),
+    };
+    let Value::List(list) = &mut guard.entry_mut(pos).value else {
+        drop(guard);
+        return ctx.reply.error(errors::WRONGTYPE);
+    };
+    for element in &argv[2..] {
+        if front {
+            list.push_front(keep(element));
+        } else {
+            list.push_back(keep(element));
+        }
+    }
+    let len = list.len();
+    drop(guard);
+    ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+    ctx.reply.int(len as i64);
+}
+
+pub fn llen(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let len = match guard.get(now).map(|e| &e.value) {
+        None => Ok(0),
+        Some(Value::List(list)) => Ok(list.len()),
+        Some(_) => Err(()),
+    };
+    drop(guard);
+    match len {
+        Ok(len) => ctx.reply.int(len as i64),
+        Err(()) => ctx.reply.error(errors::WRONGTYPE),
+    }
+}
+
+pub fn blpop(ctx: &mut Ctx, argv: &[Bytes]) {
+    let keys = &argv[1..argv.len() - 1];
+    let Some(timeout) = parse_timeout(ctx, &argv[argv.len() - 1]) else {
+        return;
+    };
+    let now = ctx.now_ms();
+    for key in keys {
+        let mut guard = ctx.lock(key);
+        let Some(pos) = guard.find_live(now) else {
+            continue;
+        };
+        let Value::List(list) = &mut guard.entry_mut(pos).value else {
+            drop(guard);
+            return ctx.reply.error(errors::WRONGTYPE);
+        };
+        let element = list.pop_front();
+        if list.is_empty() {
+            guard.remove_at(pos);
+        }
+        drop(guard);
+        if let Some(element) = element {
+            ctx.reply.array(2);
+            ctx.reply.bulk(key);
+            ctx.reply.bulk(&element);
+            return;
+        }
+    }
+    // Nothing to pop: the connection waits for one of the keys (or the timeout) and runs
+    // the command again.
+    ctx.client.blocked = Some(Blocked {
+        keys: keys.to_vec(),
+        timeout,
+    });
+}
+
+/// A blocking timeout in seconds (fractions allowed); None after an error reply.
+/// `Some(None)` is 0, block forever.
+fn parse_timeout(ctx: &mut Ctx, text: &[u8]) -> Option<Option<Duration>> {
+    let Some(seconds) = args::parse_f64(text).filter(|s| s.is_finite()) else {
+        ctx.reply
+            .error("ERR timeout is not a float or out of range");
+        return None;
+    };
+    if seconds < 0.0 {
+        ctx.reply.error("ERR timeout is negative");
+        return None;
+    }
+    Some((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+}

@@ -1,0 +1,100 @@
+//! Set commands: SADD, SCARD, SRANDMEMBER.
+//!
+//! ```text
+//! SADD key member [member ...]   :<members added>
+//! SCARD key                      :<members>
+//! SRANDMEMBER key [count]        a random member (null bulk for no key); with a count,
+//!                                up to count distinct members, or -count with repeats
+//! ```
+
+use bytes::Bytes;
+
+use super::{errors, Ctx};
+use crate::db::expire::Rng;
+use crate::db::value::keep;
+use crate::db::Value;
+
+/// The most members SRANDMEMBER with a negative count writes (each repeat is a reply).
+const MAX_REPEATED_PICKS: u64 = 10_000_000;
+
+pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let pos = match guard.find_live(now) {
+        Some(pos) => pos,
+        None => guard.set(Value::Set(Default::default()), false, now),
+    };
+    let Value::Set(set) = &mut guard.entry_mut(pos).value else {
+        drop(guard);
+        return ctx.reply.error(errors::WRONGTYPE);
+    };
+    let added = argv[2..].iter().filter(|m| set.insert(keep(m))).count();
+    drop(guard);
+    ctx.reply.int(added as i64);
+}
+
+pub fn scard(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let len = match guard.get(now).map(|e| &e.value) {
+        None => Some(0),
+        Some(Value::Set(set)) => Some(set.len()),
+        Some(_) => None,
+    };
+    drop(guard);
+    match len {
+        Some(len) => ctx.reply.int(len as i64),
+        None => ctx.reply.error(errors::WRONGTYPE),
+    }
+}
+
+pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
+    if argv.len() > 3 {
+        return ctx.reply.error(errors::SYNTAX);
+    }
+    let count = match argv.get(2) {
+        None => None,
+        Some(text) => match ctx.int_arg(text) {
+            // Repeats are written out one by one: refuse counts whose reply could not fit.
+            Some(n) if n.unsigned_abs() > MAX_REPEATED_PICKS && n < 0 => {
+                return ctx.reply.error("ERR value is out of range")
+            }
+            Some(n) => Some(n),
+            None => return,
+        },
+    };
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let members: Vec<Bytes> = match guard.get(now).map(|e| &e.value) {
+        None => Vec::new(),
+        Some(Value::Set(set)) => set.iter().cloned().collect(),
+        Some(_) => {
+            drop(guard);
+            return ctx.reply.error(errors::WRONGTYPE);
+        }
+    };
+    drop(guard);
+    let mut rng = Rng::seeded();
+    match count {
+        None if members.is_empty() => ctx.reply.null(),
+        None => ctx.reply.bulk(&members[rng.below(members.len())]),
+        Some(n) if n >= 0 => {
+            // Distinct members: a partial Fisher-Yates shuffle picks min(n, len).
+            let mut members = members;
+            let take = (n as usize).min(members.len());
+            for i in 0..take {
+                let j = i + rng.below(members.len() - i);
+                members.swap(i, j);
+            }
+            ctx.reply.bulk_array(&members[..take]);
+        }
+        Some(_) if members.is_empty() => ctx.reply.array(0),
+        Some(n) => {
+            let picks = n.unsigned_abs() as usize;
+            ctx.reply.array(picks);
+            for _ in 0..picks {
+                ctx.reply.bulk(&members[rng.below(members.len())]);
+            }
+        }
+    }
+}
