@@ -12,11 +12,24 @@ use bytes::Bytes;
 
 use super::{args, errors, wrong_arity, Ctx};
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("ping", -1, FAST | SENTINEL, NO_KEYS, "connection", "Ping the server", ping),
+    command("echo", 2, FAST, NO_KEYS, "connection", "Echo the given string", echo),
+    command("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, NO_KEYS, "connection", "Close the connection", quit),
+    command("select", 2, LOADING | STALE | FAST, NO_KEYS, "connection", "Change the selected database for the current connection", select),
+    command("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, "connection", "Authenticate to the server", auth),
+];
+
 pub fn ping(ctx: &mut Ctx, argv: &[Bytes]) {
     match argv {
         [_] => ctx.reply.simple("PONG"),
         [_, message] => ctx.reply.bulk(message),
-        _ => ctx.reply.error(&wrong_arity("ping")),
+        _ => ctx.reply.error(wrong_arity("ping")),
     }
 }
 

@@ -11,6 +11,19 @@ use bytes::Bytes;
 
 use super::{args, Ctx};
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("ttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in seconds", ttl),
+    since(command("pttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in milliseconds", pttl), "2.6.0"),
+    command("expire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in seconds", expire),
+    since(command("pexpire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in milliseconds", pexpire), "2.6.0"),
+    since(command("persist", 2, WRITE | FAST, ONE_KEY, "generic", "Remove the expiration from a key", persist), "2.2.0"),
+];
+
 pub fn ttl(ctx: &mut Ctx, argv: &[Bytes]) {
     time_to_live(ctx, &argv[1], 1000);
 }
@@ -106,7 +119,7 @@ fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, name: &str) {
         .and_then(|ms| ms.checked_add(now))
     else {
         ctx.reply
-            .error(&format!("ERR invalid expire time in '{name}' command"));
+            .error(format!("ERR invalid expire time in '{name}' command"));
         return;
     };
     let mut guard = ctx.lock(&argv[1]);

@@ -11,8 +11,29 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{args, flags, lookup, CommandSpec, Ctx, COMMANDS};
+use super::{args, commands, flags, lookup, CommandSpec, Ctx};
 use crate::alloc;
+
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("info", -1, LOADING | STALE | SENTINEL, NO_KEYS, "server", "Get information and statistics about the server", info),
+    // COMMAND alone lists every command; it is also the container of COUNT, INFO, ...
+    CommandSpec {
+        arity: -1,
+        handler: Some(command_all),
+        ..container("command", LOADING | STALE | SENTINEL, "server", "2.8.13", "Get array of Redis command details", &[
+            command("count", 2, LOADING | STALE, NO_KEYS, "server", "Get total number of Redis commands", command_count),
+            command("info", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command details, or all when no argument is given", command_info),
+            command("docs", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command documentation", command_docs),
+            command("list", -2, LOADING | STALE, NO_KEYS, "server", "Get an array of Redis command names", command_list),
+            command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", command_help),
+        ])
+    },
+];
 
 /// The Redis version ringkv answers as: clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -231,14 +252,14 @@ pub fn bytes_to_human(n: u64) -> String {
 }
 
 pub fn command_all(ctx: &mut Ctx, _argv: &[Bytes]) {
-    ctx.reply.array(COMMANDS.len());
-    for spec in COMMANDS {
+    ctx.reply.array(commands().count());
+    for spec in commands() {
         write_command_info(ctx, spec, None);
     }
 }
 
 pub fn command_count(ctx: &mut Ctx, _argv: &[Bytes]) {
-    ctx.reply.int(COMMANDS.len() as i64);
+    ctx.reply.int(commands().count() as i64);
 }
 
 pub fn command_info(ctx: &mut Ctx, argv: &[Bytes]) {
@@ -332,7 +353,7 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
 
 pub fn command_docs(ctx: &mut Ctx, argv: &[Bytes]) {
     let specs: Vec<&CommandSpec> = if argv.len() == 2 {
-        COMMANDS.iter().collect()
+        commands().collect()
     } else {
         argv[2..].iter().filter_map(|name| lookup(name)).collect()
     };
@@ -365,7 +386,7 @@ fn write_docs(ctx: &mut Ctx, spec: &CommandSpec) {
 }
 
 pub fn command_list(ctx: &mut Ctx, argv: &[Bytes]) {
-    let all = COMMANDS.iter().flat_map(|c| {
+    let all = commands().flat_map(|c| {
         std::iter::once((c, None)).chain(c.subcommands.iter().map(move |s| (s, Some(c))))
     });
     let names: Vec<String> = match &argv[2..] {

@@ -11,6 +11,18 @@ use bytes::Bytes;
 
 use super::Ctx;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("del", -2, WRITE, ALL_KEYS, "generic", "Delete a key", del),
+    command("exists", -2, READONLY | FAST, ALL_KEYS, "generic", "Determine if a key exists", exists),
+    command("type", 2, READONLY | FAST, ONE_KEY, "generic", "Determine the type stored at key", type_of),
+    command("keys", 2, READONLY, NO_KEYS, "generic", "Find all keys matching the given pattern", keys),
+];
+
 pub fn del(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let removed = argv[1..]

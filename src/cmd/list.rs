@@ -18,6 +18,18 @@ use crate::db::value::keep;
 use crate::db::Value;
 use crate::server::client::Blocked;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("lpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Prepend one or multiple elements to a list", lpush),
+    command("rpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Append one or multiple elements to a list", rpush),
+    command("llen", 2, READONLY | FAST, ONE_KEY, "list", "Get the length of a list", llen),
+    since(command("blpop", -3, WRITE | NOSCRIPT, (1, -2, 1), "list", "Remove and get the first element in a list, or block until one is available", blpop), "2.0.0"),
+];
+
 pub fn lpush(ctx: &mut Ctx, argv: &[Bytes]) {
     push(ctx, argv, true);
 }

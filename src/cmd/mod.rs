@@ -14,6 +14,7 @@ pub mod list;
 pub mod multi;
 pub mod server;
 pub mod set;
+pub mod spec;
 pub mod string;
 
 use std::sync::OnceLock;
@@ -25,6 +26,9 @@ use crate::resp::Reply;
 use crate::server::client::Client;
 use crate::server::state::Server;
 
+use spec::NO_AUTH;
+pub use spec::{flags, CommandSpec};
+
 /// What a handler works with: the shared server, its own client, and the reply buffer.
 pub struct Ctx<'a> {
     pub server: &'a Server,
@@ -34,189 +38,28 @@ pub struct Ctx<'a> {
 
 pub type Handler = fn(&mut Ctx, &[Bytes]);
 
-/// Command flags, as COMMAND INFO names them.
-pub mod flags {
-    pub const WRITE: u32 = 1 << 0;
-    pub const READONLY: u32 = 1 << 1;
-    pub const DENYOOM: u32 = 1 << 2;
-    pub const ADMIN: u32 = 1 << 3;
-    pub const NOSCRIPT: u32 = 1 << 4;
-    pub const LOADING: u32 = 1 << 5;
-    pub const STALE: u32 = 1 << 6;
-    pub const FAST: u32 = 1 << 7;
-    pub const NO_AUTH: u32 = 1 << 8;
-    pub const SENTINEL: u32 = 1 << 9;
-    pub const ALLOW_BUSY: u32 = 1 << 10;
-
-    /// Names in the order Redis lists them.
-    pub const NAMES: &[(u32, &str)] = &[
-        (WRITE, "write"),
-        (READONLY, "readonly"),
-        (DENYOOM, "denyoom"),
-        (ADMIN, "admin"),
-        (NOSCRIPT, "noscript"),
-        (LOADING, "loading"),
-        (STALE, "stale"),
-        (FAST, "fast"),
-        (NO_AUTH, "no_auth"),
-        (SENTINEL, "sentinel"),
-        (ALLOW_BUSY, "allow_busy"),
-    ];
-}
-
-use flags::*;
-
-#[derive(Debug)]
-pub struct CommandSpec {
-    /// Lower case, as COMMAND reports it.
-    pub name: &'static str,
-    /// `n`: exactly n arguments including the name; `-n`: at least n.
-    pub arity: i32,
-    pub flags: u32,
-    /// Key positions: first, last (negative counts from the end) and step; 0 0 0 for none.
-    pub keys: (i32, i32, i32),
-    /// Family, as COMMAND DOCS reports it (`string`, `generic`, `server`, ...).
-    pub group: &'static str,
-    pub since: &'static str,
-    pub summary: &'static str,
-    /// None for a container whose work is done by its subcommands (CONFIG, COMMAND).
-    pub handler: Option<Handler>,
-    pub subcommands: &'static [CommandSpec],
-}
-
-impl CommandSpec {
-    pub fn has(&self, flag: u32) -> bool {
-        self.flags & flag != 0
-    }
-
-    /// `config|get` for a subcommand, `get` for a command.
-    pub fn full_name(&self, parent: Option<&CommandSpec>) -> String {
-        match parent {
-            Some(p) => format!("{}|{}", p.name, self.name),
-            None => self.name.to_string(),
-        }
-    }
-}
-
-/// A table entry, with defaults for the documentation fields a row does not name.
-const fn command(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    keys: (i32, i32, i32),
-    group: &'static str,
-    summary: &'static str,
-    handler: Handler,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        group,
-        since: "1.0.0",
-        summary,
-        handler: Some(handler),
-        subcommands: &[],
-    }
-}
-
-const fn since(mut spec: CommandSpec, version: &'static str) -> CommandSpec {
-    spec.since = version;
-    spec
-}
-
-const fn container(
-    name: &'static str,
-    flags: u32,
-    group: &'static str,
-    since: &'static str,
-    summary: &'static str,
-    subcommands: &'static [CommandSpec],
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity: -2,
-        flags,
-        keys: (0, 0, 0),
-        group,
-        since,
-        summary,
-        handler: None,
-        subcommands,
-    }
-}
-
-const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
-const ONE_KEY: (i32, i32, i32) = (1, 1, 1);
-const ALL_KEYS: (i32, i32, i32) = (1, -1, 1);
-
-// One row per command: name, arity, flags, key positions, group, summary, handler.
-#[rustfmt::skip]
-pub static COMMANDS: &[CommandSpec] = &[
-    // connection
-    command("ping", -1, FAST | SENTINEL, NO_KEYS, "connection", "Ping the server", connection::ping),
-    command("echo", 2, FAST, NO_KEYS, "connection", "Echo the given string", connection::echo),
-    command("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, NO_KEYS, "connection", "Close the connection", connection::quit),
-    command("select", 2, LOADING | STALE | FAST, NO_KEYS, "connection", "Change the selected database for the current connection", connection::select),
-    command("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, "connection", "Authenticate to the server", connection::auth),
-    // strings
-    command("get", 2, READONLY | FAST, ONE_KEY, "string", "Get the value of a key", string::get),
-    command("set", -3, WRITE | DENYOOM, ONE_KEY, "string", "Set the string value of a key", string::set),
-    since(command("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "Set multiple keys to multiple values", string::mset), "1.0.1"),
-    since(command("incrbyfloat", 3, WRITE | DENYOOM | FAST, ONE_KEY, "string", "Increment the float value of a key by the given amount", string::incrbyfloat), "2.6.0"),
-    // lists
-    command("lpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Prepend one or multiple elements to a list", list::lpush),
-    command("rpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Append one or multiple elements to a list", list::rpush),
-    command("llen", 2, READONLY | FAST, ONE_KEY, "list", "Get the length of a list", list::llen),
-    since(command("blpop", -3, WRITE | NOSCRIPT, (1, -2, 1), "list", "Remove and get the first element in a list, or block until one is available", list::blpop), "2.0.0"),
-    // sets
-    command("sadd", -3, WRITE | DENYOOM | FAST, ONE_KEY, "set", "Add one or more members to a set", set::sadd),
-    command("scard", 2, READONLY | FAST, ONE_KEY, "set", "Get the number of members in a set", set::scard),
-    command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", set::srandmember),
-    // keyspace
-    command("del", -2, WRITE, ALL_KEYS, "generic", "Delete a key", keys::del),
-    command("exists", -2, READONLY | FAST, ALL_KEYS, "generic", "Determine if a key exists", keys::exists),
-    command("type", 2, READONLY | FAST, ONE_KEY, "generic", "Determine the type stored at key", keys::type_of),
-    command("keys", 2, READONLY, NO_KEYS, "generic", "Find all keys matching the given pattern", keys::keys),
-    command("ttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in seconds", expire::ttl),
-    since(command("pttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in milliseconds", expire::pttl), "2.6.0"),
-    command("expire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in seconds", expire::expire),
-    since(command("pexpire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in milliseconds", expire::pexpire), "2.6.0"),
-    since(command("persist", 2, WRITE | FAST, ONE_KEY, "generic", "Remove the expiration from a key", expire::persist), "2.2.0"),
-    // transactions
-    since(command("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Mark the start of a transaction block", multi::multi), "1.2.0"),
-    since(command("exec", 1, NOSCRIPT | LOADING | STALE, NO_KEYS, "transactions", "Execute all commands issued after MULTI", multi::exec), "1.2.0"),
-    since(command("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Discard all commands issued after MULTI", multi::discard), "2.0.0"),
-    // server
-    command("dbsize", 1, READONLY | FAST, NO_KEYS, "server", "Return the number of keys in the selected database", server::dbsize),
-    command("flushdb", -1, WRITE, NO_KEYS, "server", "Remove all keys from the current database", server::flushdb),
-    command("flushall", -1, WRITE, NO_KEYS, "server", "Remove all keys from all databases", server::flushall),
-    command("info", -1, LOADING | STALE | SENTINEL, NO_KEYS, "server", "Get information and statistics about the server", introspection::info),
-    container("config", 0, "server", "2.0.0", "A container for server configuration commands", &[
-        command("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Get the values of configuration parameters", server::config_get),
-        command("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Set configuration parameters to the given values", server::config_set),
-        command("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Reset the stats returned by INFO", server::config_resetstat),
-        command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", server::config_help),
-    ]),
-    // COMMAND alone lists every command; it is also the container of COUNT, INFO, ...
-    CommandSpec {
-        arity: -1,
-        handler: Some(introspection::command_all),
-        ..container("command", LOADING | STALE | SENTINEL, "server", "2.8.13", "Get array of Redis command details", &[
-            command("count", 2, LOADING | STALE, NO_KEYS, "server", "Get total number of Redis commands", introspection::command_count),
-            command("info", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command details, or all when no argument is given", introspection::command_info),
-            command("docs", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command documentation", introspection::command_docs),
-            command("list", -2, LOADING | STALE, NO_KEYS, "server", "Get an array of Redis command names", introspection::command_list),
-            command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", introspection::command_help),
-        ])
-    },
+/// Every family's table, in the order COMMAND lists them.
+const FAMILIES: &[&[CommandSpec]] = &[
+    connection::COMMANDS,
+    string::COMMANDS,
+    list::COMMANDS,
+    set::COMMANDS,
+    keys::COMMANDS,
+    expire::COMMANDS,
+    multi::COMMANDS,
+    server::COMMANDS,
+    introspection::COMMANDS,
 ];
+
+/// Every top-level command.
+pub fn commands() -> impl Iterator<Item = &'static CommandSpec> {
+    FAMILIES.iter().flat_map(|family| family.iter())
+}
 
 /// Commands by lower-case name, built once.
 fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
     static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
-    INDEX.get_or_init(|| COMMANDS.iter().map(|c| (c.name, c)).collect())
+    INDEX.get_or_init(|| commands().map(|c| (c.name, c)).collect())
 }
 
 /// Finds a command by name, case-insensitively, without allocating.
@@ -355,13 +198,14 @@ mod tests {
 
     #[test]
     fn every_command_name_is_lower_case_and_unique() {
-        let mut names: Vec<_> = COMMANDS.iter().map(|c| c.name).collect();
+        let mut names: Vec<_> = commands().map(|c| c.name).collect();
+        let count = names.len();
         assert!(names
             .iter()
             .all(|n| n.bytes().all(|b| !b.is_ascii_uppercase())));
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), COMMANDS.len());
+        assert_eq!(names.len(), count);
     }
 }
 

@@ -13,6 +13,17 @@ use bytes::Bytes;
 use super::{execute, Ctx};
 use crate::server::client::Transaction;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    since(command("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Mark the start of a transaction block", multi), "1.2.0"),
+    since(command("exec", 1, NOSCRIPT | LOADING | STALE, NO_KEYS, "transactions", "Execute all commands issued after MULTI", exec), "1.2.0"),
+    since(command("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Discard all commands issued after MULTI", discard), "2.0.0"),
+];
+
 /// Commands that act on a transaction instead of joining its queue.
 pub fn controls_transaction(name: &str) -> bool {
     matches!(

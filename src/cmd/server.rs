@@ -14,6 +14,23 @@ use super::{args, errors, wrong_arity, Ctx};
 use crate::config::{Config, SetError};
 use crate::db::Shard;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("dbsize", 1, READONLY | FAST, NO_KEYS, "server", "Return the number of keys in the selected database", dbsize),
+    command("flushdb", -1, WRITE, NO_KEYS, "server", "Remove all keys from the current database", flushdb),
+    command("flushall", -1, WRITE, NO_KEYS, "server", "Remove all keys from all databases", flushall),
+    container("config", 0, "server", "2.0.0", "A container for server configuration commands", &[
+        command("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Get the values of configuration parameters", config_get),
+        command("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Set configuration parameters to the given values", config_set),
+        command("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Reset the stats returned by INFO", config_resetstat),
+        command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", config_help),
+    ]),
+];
+
 pub fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) {
     let len = ctx.server.keyspace.db(ctx.client.db).len();
     ctx.reply.int(len as i64);
@@ -79,7 +96,7 @@ pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
     if argv.len() % 2 == 1 {
-        ctx.reply.error(&wrong_arity("config|set"));
+        ctx.reply.error(wrong_arity("config|set"));
         return;
     }
     let text: Vec<String> = argv[2..]
@@ -100,7 +117,7 @@ pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
                         name: name.to_string(),
                         reason,
                     };
-                    return ctx.reply.error(&set_error_text(&message));
+                    return ctx.reply.error(set_error_text(&message));
                 }
             }
         }
@@ -108,7 +125,7 @@ pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match ctx.server.config.set_many(&borrowed, false) {
         Ok(()) => ctx.reply.ok(),
-        Err(e) => ctx.reply.error(&set_error_text(&e)),
+        Err(e) => ctx.reply.error(set_error_text(&e)),
     }
 }
 

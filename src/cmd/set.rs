@@ -14,6 +14,17 @@ use crate::db::expire::Rng;
 use crate::db::value::keep;
 use crate::db::Value;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("sadd", -3, WRITE | DENYOOM | FAST, ONE_KEY, "set", "Add one or more members to a set", sadd),
+    command("scard", 2, READONLY | FAST, ONE_KEY, "set", "Get the number of members in a set", scard),
+    command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", srandmember),
+];
+
 /// The most members SRANDMEMBER with a negative count writes (each repeat is a reply).
 const MAX_REPEATED_PICKS: u64 = 10_000_000;
 

@@ -14,6 +14,18 @@ use super::{args, errors, wrong_arity, Ctx};
 use crate::db::Value;
 use crate::resp::Reply;
 
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    command("get", 2, READONLY | FAST, ONE_KEY, "string", "Get the value of a key", get),
+    command("set", -3, WRITE | DENYOOM, ONE_KEY, "string", "Set the string value of a key", set),
+    since(command("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "Set multiple keys to multiple values", mset), "1.0.1"),
+    since(command("incrbyfloat", 3, WRITE | DENYOOM | FAST, ONE_KEY, "string", "Increment the float value of a key by the given amount", incrbyfloat), "2.6.0"),
+];
+
 pub fn get(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);

@@ -13,9 +13,12 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 use tokio::sync::Notify;
 
+/// Waiters by (database, key).
+type Waiters = HashMap<(usize, Bytes), Vec<Arc<Notify>>>;
+
 #[derive(Debug, Default)]
 pub struct BlockedClients {
-    waiters: Mutex<HashMap<(usize, Bytes), Vec<Arc<Notify>>>>,
+    waiters: Mutex<Waiters>,
     /// Registered waiters: writers skip the lock entirely while nobody is blocked.
     count: AtomicUsize,
 }
@@ -61,7 +64,7 @@ impl BlockedClients {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, Bytes), Vec<Arc<Notify>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
         // The map is only ever changed by whole-entry operations: a poisoned lock is usable.
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }

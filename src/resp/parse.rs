@@ -653,6 +653,18 @@ const fn expected_dollar_texts() -> [GotText; 256] {
     table
 }
 
+/// Splits one line into words with Redis' quoting rules (sdssplitargs), as redis.conf
+/// lines are read; None for unbalanced quotes. A line holds no NUL.
+pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
+    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
+    let frame = Bytes::copy_from_slice(line);
+    let mut words = Vec::new();
+    if !split_args(&frame, 0..frame.len(), &mut words) {
+        return None;
+    }
+    Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1247,6 +1259,16 @@ mod tests {
     }
 
     #[test]
+    fn split_line_splits_like_an_inline_command() {
+        let words = split_line(br#"save "" 'a b' x\y"#).expect("balanced");
+        assert_eq!(words, [&b"save"[..], b"", b"a b", b"x\\y"]);
+        assert_eq!(split_line(b"  "), Some(Vec::new()));
+        assert_eq!(split_line(br#"dir "a"b"#), None);
+        // A NUL ends the line, as it ends Redis' C string.
+        assert_eq!(split_line(b"a b\0c d").map(|w| w.len()), Some(2));
+    }
+
+    #[test]
     fn string2ll_matches_redis() {
         assert_eq!(string2ll(b"0"), Some(0));
         assert_eq!(string2ll(b"-1"), Some(-1));
@@ -1270,16 +1292,4 @@ mod tests {
         assert_eq!(string2ll(b"18446744073709551616"), None);
         assert_eq!(string2ll(b"-9223372036854775809"), None);
     }
-}
-
-/// Splits one line into words with Redis' quoting rules (sdssplitargs), as redis.conf
-/// lines are read; None for unbalanced quotes. A line holds no NUL.
-pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
-    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
-    let frame = Bytes::copy_from_slice(line);
-    let mut words = Vec::new();
-    if !split_args(&frame, 0..frame.len(), &mut words) {
-        return None;
-    }
-    Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
 }
