@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{args, commands, flags, lookup, CommandSpec, Ctx};
+use super::{args, commands, docs, flags, lookup, CommandSpec, Ctx};
 use crate::alloc;
 
 use super::spec::*;
@@ -360,13 +360,14 @@ pub fn command_docs(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.reply.array(specs.len() * 2);
     for spec in specs {
         ctx.reply.bulk(spec.name.as_bytes());
-        write_docs(ctx, spec);
+        write_docs(ctx, spec, None);
     }
 }
 
-fn write_docs(ctx: &mut Ctx, spec: &CommandSpec) {
-    let has_subcommands = !spec.subcommands.is_empty();
-    ctx.reply.array(if has_subcommands { 8 } else { 6 });
+fn write_docs(ctx: &mut Ctx, spec: &CommandSpec, parent: Option<&CommandSpec>) {
+    let arguments = docs::parse(docs::syntax(&spec.full_name(parent)));
+    let fields = 3 + usize::from(!arguments.is_empty()) + usize::from(!spec.subcommands.is_empty());
+    ctx.reply.array(fields * 2);
     for (key, value) in [
         ("summary", spec.summary),
         ("since", spec.since),
@@ -375,12 +376,16 @@ fn write_docs(ctx: &mut Ctx, spec: &CommandSpec) {
         ctx.reply.bulk(key.as_bytes());
         ctx.reply.bulk(value.as_bytes());
     }
-    if has_subcommands {
+    if !arguments.is_empty() {
+        ctx.reply.bulk(b"arguments");
+        docs::write_args(ctx.reply, &arguments);
+    }
+    if !spec.subcommands.is_empty() {
         ctx.reply.bulk(b"subcommands");
         ctx.reply.array(spec.subcommands.len() * 2);
         for sub in spec.subcommands {
             ctx.reply.bulk(sub.full_name(Some(spec)).as_bytes());
-            write_docs(ctx, sub);
+            write_docs(ctx, sub, Some(spec));
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod connection;
+pub mod docs;
 pub mod expire;
 pub mod introspection;
 pub mod keys;
