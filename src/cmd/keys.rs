@@ -27,7 +27,7 @@ pub fn del(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let removed = argv[1..]
         .iter()
-        .filter(|key| ctx.lock(key).remove(now))
+        .filter(|key| ctx.lock(key).remove(now).is_some())
         .count();
     ctx.reply.int(removed as i64);
 }

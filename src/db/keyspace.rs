@@ -6,6 +6,7 @@
 //! delete an expired key on the spot (lazy expiry); [`super::expire`] reaps the rest.
 
 use std::hash::BuildHasher;
+use std::ops::DerefMut;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -61,8 +62,7 @@ impl Keyspace {
     /// Locks the shard that holds `key` in database `db`.
     pub fn lock<'a>(&'a self, db: usize, key: &'a [u8]) -> KeyGuard<'a> {
         let hash = self.hasher.hash_one(key);
-        let db = &self.dbs[db];
-        let shard = lock(&db.shards[(hash >> SHARD_SHIFT) as usize & (SHARDS_PER_DB - 1)]);
+        let shard = lock(&self.dbs[db].shards[shard_index(hash)]);
         KeyGuard {
             shard,
             hash,
@@ -71,9 +71,43 @@ impl Keyspace {
         }
     }
 
+    /// Locks the shards of several `(db, key)` pairs at once, for commands that must see
+    /// or change them together (RENAME, COPY, MOVE, MSETNX). Shards are locked in one
+    /// global order (database, then shard), so two such commands never deadlock, and a
+    /// shard shared by several keys is locked once.
+    pub fn lock_keys<'a>(&'a self, keys: &[(usize, &'a [u8])]) -> KeysGuard<'a> {
+        let located: Vec<((usize, usize), u64, &'a [u8])> = keys
+            .iter()
+            .map(|&(db, key)| {
+                let hash = self.hasher.hash_one(key);
+                ((db, shard_index(hash)), hash, key)
+            })
+            .collect();
+        let mut order: Vec<(usize, usize)> = located.iter().map(|(at, _, _)| *at).collect();
+        order.sort_unstable();
+        order.dedup();
+        let shards = order
+            .iter()
+            .map(|&(db, shard)| lock(&self.dbs[db].shards[shard]))
+            .collect();
+        let keys = located
+            .into_iter()
+            .map(|(at, hash, key)| (order.binary_search(&at).unwrap_or(0), hash, key))
+            .collect();
+        KeysGuard {
+            shards,
+            keys,
+            expired_keys: &self.expired_keys,
+        }
+    }
+
     pub(crate) fn count_expired(&self, n: u64) {
         self.expired_keys.fetch_add(n, Ordering::Relaxed);
     }
+}
+
+fn shard_index(hash: u64) -> usize {
+    (hash >> SHARD_SHIFT) as usize & (SHARDS_PER_DB - 1)
 }
 
 /// Locks a shard. A panic in a command while holding the lock leaves the shard's
@@ -138,15 +172,37 @@ impl Db {
     }
 }
 
-/// A locked shard, positioned on one key.
-pub struct KeyGuard<'a> {
-    shard: MutexGuard<'a, Shard>,
+/// A locked shard, positioned on one key: from [`Keyspace::lock`] (owning the lock) or
+/// [`KeysGuard::key`] (borrowing a shard that guard holds).
+pub struct KeyGuard<'a, S = MutexGuard<'a, Shard>> {
+    shard: S,
     hash: u64,
     key: &'a [u8],
     expired_keys: &'a AtomicU64,
 }
 
-impl KeyGuard<'_> {
+/// Several keys' shards, locked together by [`Keyspace::lock_keys`].
+pub struct KeysGuard<'a> {
+    shards: Vec<MutexGuard<'a, Shard>>,
+    /// Per key, in the caller's order: its shard's place in `shards`, its hash, the key.
+    keys: Vec<(usize, u64, &'a [u8])>,
+    expired_keys: &'a AtomicU64,
+}
+
+impl<'a> KeysGuard<'a> {
+    /// The `i`th key given to [`Keyspace::lock_keys`].
+    pub fn key(&mut self, i: usize) -> KeyGuard<'a, &mut Shard> {
+        let (slot, hash, key) = self.keys[i];
+        KeyGuard {
+            shard: &mut *self.shards[slot],
+            hash,
+            key,
+            expired_keys: self.expired_keys,
+        }
+    }
+}
+
+impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     /// Position of the key if it exists and has not expired; an expired key is deleted
     /// here (lazy expiry) and counted.
     pub fn find_live(&mut self, now_ms: i64) -> Option<usize> {
@@ -193,15 +249,10 @@ impl KeyGuard<'_> {
         self.shard.set_expiry(pos, expires_at.unwrap_or(NO_EXPIRY));
     }
 
-    /// Deletes the live key; returns whether there was one.
-    pub fn remove(&mut self, now_ms: i64) -> bool {
-        match self.find_live(now_ms) {
-            Some(pos) => {
-                self.shard.remove_at(pos);
-                true
-            }
-            None => false,
-        }
+    /// Deletes the live key and returns its entry (value and deadline), if there was one.
+    pub fn remove(&mut self, now_ms: i64) -> Option<Entry> {
+        let pos = self.find_live(now_ms)?;
+        Some(self.shard.remove_at(pos))
     }
 
     pub fn remove_at(&mut self, pos: usize) -> Entry {
@@ -250,6 +301,29 @@ mod tests {
         assert_eq!(guard.entry(pos).expires_at(), Some(5_000));
         let pos = guard.set(string("c"), false, 0);
         assert_eq!(guard.entry(pos).expires_at(), None);
+    }
+
+    #[test]
+    fn lock_keys_moves_values_between_shards_and_databases() {
+        let ks = Keyspace::new(2);
+        let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        for key in &keys {
+            ks.lock(0, key.as_bytes()).set(string(key), false, 0);
+        }
+        // Move every key to db 1 under a new name, all pairs locked together; some pairs
+        // share a shard, some do not.
+        for key in &keys {
+            let renamed = format!("{key}-moved");
+            let mut guard = ks.lock_keys(&[(0, key.as_bytes()), (1, renamed.as_bytes())]);
+            let entry = guard.key(0).remove(0).unwrap();
+            guard.key(1).set(entry.value, false, 0);
+        }
+        assert_eq!(ks.db(0).len(), 0);
+        assert_eq!(ks.db(1).len(), 200);
+        assert_eq!(ks.lock(1, b"k7-moved").get(0).unwrap().value, string("k7"));
+        // The same key twice is one shard, locked once.
+        let mut guard = ks.lock_keys(&[(1, b"k1-moved"), (1, b"k1-moved")]);
+        assert!(guard.key(0).find_live(0).is_some() && guard.key(1).find_live(0).is_some());
     }
 
     #[test]
