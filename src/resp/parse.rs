@@ -204,6 +204,8 @@ impl RequestParser {
                     }
                     let frame = self.take_frame(buf);
                     argv.extend(self.inline_args.drain(..).map(|arg| arg.into_bytes(&frame)));
+                    // One huge command should not pin its bookkeeping for the connection's life.
+                    self.inline_args.shrink_to(ARGS_RESERVE_MAX);
                     return Ok(true);
                 }
                 Phase::Count => {
@@ -256,6 +258,7 @@ impl RequestParser {
                     }
                     let frame = self.take_frame(buf);
                     argv.extend(self.spans.drain(..).map(|span| frame.slice(span)));
+                    self.spans.shrink_to(ARGS_RESERVE_MAX);
                     return Ok(true);
                 }
             }
@@ -1209,6 +1212,44 @@ mod tests {
         assert_eq!(parser.wanted(), 0);
         assert_eq!(parser.parse(&mut buf, &limits, &mut argv), Ok(true));
         assert_eq!(argv, [Bytes::from_static(b"PING")]);
+    }
+
+    #[test]
+    fn a_line_arriving_in_pieces_is_searched_once() {
+        let mut line = b"ECHO ".to_vec();
+        line.resize(1000, b'x');
+        let (mut parser, mut buf, mut argv) = (RequestParser::new(), BytesMut::new(), Vec::new());
+        for piece in line.chunks(10) {
+            buf.extend_from_slice(piece);
+            assert_eq!(
+                parser.parse(&mut buf, &ParseLimits::default(), &mut argv),
+                Ok(false)
+            );
+            // The next search starts after everything already looked at.
+            assert_eq!(parser.cursor.scanned, buf.len());
+        }
+        buf.extend_from_slice(b"\r\n");
+        assert_eq!(
+            parser.parse(&mut buf, &ParseLimits::default(), &mut argv),
+            Ok(true)
+        );
+        assert_eq!(argv[1].len(), 995);
+    }
+
+    #[test]
+    fn a_huge_command_leaves_no_big_bookkeeping() {
+        let mut input = b"*3000\r\n".to_vec();
+        for _ in 0..3000 {
+            input.extend_from_slice(b"$1\r\na\r\n");
+        }
+        let (mut parser, mut buf, mut argv) =
+            (RequestParser::new(), BytesMut::from(&input[..]), Vec::new());
+        assert_eq!(
+            parser.parse(&mut buf, &ParseLimits::default(), &mut argv),
+            Ok(true)
+        );
+        assert_eq!(argv.len(), 3000);
+        assert!(parser.spans.capacity() <= ARGS_RESERVE_MAX);
     }
 
     #[test]
