@@ -12,5 +12,6 @@ pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod log;
+pub mod num;
 pub mod resp;
 pub mod server;

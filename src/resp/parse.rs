@@ -213,7 +213,7 @@ impl RequestParser {
                         return self.incomplete_line(buf, TOO_BIG_COUNT);
                     };
                     // The count is checked against INT_MAX before the auth cap, as Redis does.
-                    let count = string2ll(&buf[line.digits])
+                    let count = crate::num::parse_i64(&buf[line.digits])
                         .filter(|&count| count <= MAX_ARGS)
                         .ok_or(INVALID_COUNT)?;
                     if count > UNAUTH_MAX_ARGS && limits.auth_required {
@@ -235,7 +235,7 @@ impl RequestParser {
                     if line.kind != b'$' {
                         return Err(expected_dollar(line.kind));
                     }
-                    let len = string2ll(&buf[line.digits])
+                    let len = crate::num::parse_i64(&buf[line.digits])
                         .and_then(|len| u64::try_from(len).ok())
                         .filter(|&len| len <= limits.max_bulk_len)
                         .ok_or(INVALID_BULK_LEN)?;
@@ -570,31 +570,6 @@ fn hex_value(digit: u8) -> u8 {
         b'A'..=b'F' => digit - b'A' + 10,
         _ => 0,
     }
-}
-
-/// Redis' `string2ll()`: an optional `-`, then decimal digits without a leading zero (`0`
-/// alone is fine), nothing else, within `i64`. Rejects `""`, `-`, `-0`, `+1`, `01`, ` 1`.
-fn string2ll(text: &[u8]) -> Option<i64> {
-    match text {
-        [b'0'] => Some(0),
-        [b'-', digits @ ..] => i64::try_from(-i128::from(magnitude(digits)?)).ok(),
-        digits => i64::try_from(magnitude(digits)?).ok(),
-    }
-}
-
-/// The value of a non-empty digit string that does not start with `0`; `None` on overflow.
-fn magnitude(digits: &[u8]) -> Option<u64> {
-    let (&first, rest) = digits.split_first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    rest.iter()
-        .try_fold(u64::from(first - b'0'), |value, &digit| {
-            if !digit.is_ascii_digit() {
-                return None;
-            }
-            value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
-        })
 }
 
 /// `expected '$', got '<byte>'`. Redis formats the byte with `%c` and then turns `\r` and `\n`
@@ -1307,30 +1282,5 @@ mod tests {
         assert_eq!(split_line(br#"dir "a"b"#), None);
         // A NUL ends the line, as it ends Redis' C string.
         assert_eq!(split_line(b"a b\0c d").map(|w| w.len()), Some(2));
-    }
-
-    #[test]
-    fn string2ll_matches_redis() {
-        assert_eq!(string2ll(b"0"), Some(0));
-        assert_eq!(string2ll(b"-1"), Some(-1));
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"-",
-            b"-0",
-            b"00",
-            b"01",
-            b"+1",
-            b" 1",
-            b"1 ",
-            b"1.0",
-            b"0x1",
-        ] {
-            assert_eq!(string2ll(bad), None, "{bad:?}");
-        }
-        assert_eq!(string2ll(b"9223372036854775808"), None);
-        assert_eq!(string2ll(b"18446744073709551616"), None);
-        assert_eq!(string2ll(b"-9223372036854775809"), None);
     }
 }

@@ -53,8 +53,8 @@ impl Reply {
 
     /// An integer sent as a bulk string (`$2\r\n42\r\n`).
     pub fn bulk_int(&mut self, n: i64) {
-        let mut digits = itoa_buf();
-        let text = format_i64(n, &mut digits);
+        let mut digits = [0u8; 20];
+        let text = crate::num::format_i64(n, &mut digits);
         self.bulk(text);
     }
 
@@ -92,34 +92,12 @@ impl Reply {
     }
 
     fn header(&mut self, kind: u8, n: i64) {
-        let mut digits = itoa_buf();
+        let mut digits = [0u8; 20];
         self.buf.push(kind);
-        self.buf.extend_from_slice(format_i64(n, &mut digits));
+        self.buf
+            .extend_from_slice(crate::num::format_i64(n, &mut digits));
         self.buf.extend_from_slice(b"\r\n");
     }
-}
-
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
-}
-
-/// Decimal text of `n` in `buf`, without allocating (replies are built per command).
-pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut magnitude = n.unsigned_abs();
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (magnitude % 10) as u8;
-        magnitude /= 10;
-        if magnitude == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    &buf[at..]
 }
 
 #[cfg(test)]
@@ -142,13 +120,5 @@ mod tests {
             r.buf,
             b"+OK\r\n-ERR bad  thing\r\n:-42\r\n$3\r\nfoo\r\n$-1\r\n*2\r\n$0\r\n\r\n$20\r\n-9223372036854775808\r\n*-1\r\n"
         );
-    }
-
-    #[test]
-    fn formats_integer_extremes() {
-        let mut b = itoa_buf();
-        assert_eq!(format_i64(0, &mut b), b"0");
-        let mut b = itoa_buf();
-        assert_eq!(format_i64(i64::MAX, &mut b), b"9223372036854775807");
     }
 }
