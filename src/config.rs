@@ -88,6 +88,7 @@ const EVICTION_POLICIES: &[&str] = &[
 
 /// Parameters with Redis 7.0's names and defaults. Those ringkv acts on are listed in the
 /// README; the rest are kept so that tools and test suites that read or set them work.
+#[rustfmt::skip]
 pub static PARAMS: &[Param] = &[
     param("port", "6379", Kind::Int { min: 0, max: 65535 }, false),
     param("bind", "127.0.0.1", Kind::Text, false),
@@ -96,44 +97,19 @@ pub static PARAMS: &[Param] = &[
     param("requirepass", "", Kind::Text, true),
     param("databases", "16", Kind::Int { min: 1, max: 16 }, false),
     param("threads", "0", Kind::Int { min: 0, max: 1024 }, false),
-    param(
-        "io-backend",
-        "auto",
-        Kind::Enum(&["auto", "uring", "epoll"]),
-        false,
-    ),
+    param("io-backend", "auto", Kind::Enum(&["auto", "uring", "epoll"]), false),
     param("loglevel", "notice", Kind::Enum(LOG_LEVELS), true),
     param("logfile", "", Kind::Text, false),
     param("daemonize", "no", Kind::Bool, false),
     param("protected-mode", "yes", Kind::Bool, true),
-    param(
-        "maxclients",
-        "10000",
-        Kind::Int {
-            min: 1,
-            max: i32::MAX as i64,
-        },
-        true,
-    ),
+    param("maxclients", "10000", Kind::Int { min: 1, max: i32::MAX as i64 }, true),
     param("timeout", "0", INT, true),
     param("tcp-keepalive", "300", INT, true),
     param("tcp-backlog", "511", INT, false),
     param("hz", "10", Kind::Int { min: 1, max: 500 }, true),
-    param(
-        "proto-max-bulk-len",
-        "536870912",
-        Kind::Memory {
-            max: i64::MAX as u64,
-        },
-        true,
-    ),
+    param("proto-max-bulk-len", "536870912", Kind::Memory { max: i64::MAX as u64 }, true),
     param("client-query-buffer-limit", "1073741824", MEM, true),
-    param(
-        "client-output-buffer-limit",
-        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-        Kind::Text,
-        true,
-    ),
+    param("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Kind::Text, true),
     param("save", "3600 1 300 100 60 10000", Kind::SavePolicy, true),
     param("stop-writes-on-bgsave-error", "yes", Kind::Bool, true),
     param("rdbcompression", "yes", Kind::Bool, true),
@@ -141,45 +117,17 @@ pub static PARAMS: &[Param] = &[
     param("appendonly", "no", Kind::Bool, true),
     param("appendfilename", "appendonly.aof", Kind::Text, false),
     param("maxmemory", "0", MEM, true),
-    param(
-        "maxmemory-policy",
-        "noeviction",
-        Kind::Enum(EVICTION_POLICIES),
-        true,
-    ),
-    param(
-        "maxmemory-samples",
-        "5",
-        Kind::Int { min: 1, max: 64 },
-        true,
-    ),
+    param("maxmemory-policy", "noeviction", Kind::Enum(EVICTION_POLICIES), true),
+    param("maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }, true),
     aliased("replicaof", &["slaveof"], "", Kind::Text),
     param("masterauth", "", Kind::Text, true),
     param("masteruser", "", Kind::Text, true),
     aliased("replica-read-only", &["slave-read-only"], "yes", Kind::Bool),
-    aliased(
-        "replica-serve-stale-data",
-        &["slave-serve-stale-data"],
-        "yes",
-        Kind::Bool,
-    ),
+    aliased("replica-serve-stale-data", &["slave-serve-stale-data"], "yes", Kind::Bool),
     param("repl-backlog-size", "1048576", MEM, true),
     param("repl-backlog-ttl", "3600", INT, true),
-    param(
-        "repl-timeout",
-        "60",
-        Kind::Int {
-            min: 1,
-            max: i32::MAX as i64,
-        },
-        true,
-    ),
-    aliased(
-        "repl-ping-replica-period",
-        &["repl-ping-slave-period"],
-        "10",
-        INT,
-    ),
+    param("repl-timeout", "60", Kind::Int { min: 1, max: i32::MAX as i64 }, true),
+    aliased("repl-ping-replica-period", &["repl-ping-slave-period"], "10", INT),
     param("repl-diskless-sync", "yes", Kind::Bool, true),
     param("repl-diskless-sync-delay", "5", INT, true),
     aliased("min-replicas-to-write", &["min-slaves-to-write"], "0", INT),
@@ -195,46 +143,16 @@ pub static PARAMS: &[Param] = &[
     param("latency-monitor-threshold", "0", LONG, true),
     param("latency-tracking", "yes", Kind::Bool, true),
     aliased("busy-reply-threshold", &["lua-time-limit"], "5000", LONG),
-    param(
-        "active-expire-effort",
-        "1",
-        Kind::Int { min: 1, max: 10 },
-        true,
-    ),
+    param("active-expire-effort", "1", Kind::Int { min: 1, max: 10 }, true),
     param("activerehashing", "yes", Kind::Bool, true),
     param("activedefrag", "no", Kind::Bool, true),
-    aliased(
-        "hash-max-listpack-entries",
-        &["hash-max-ziplist-entries"],
-        "128",
-        LONG,
-    ),
-    aliased(
-        "hash-max-listpack-value",
-        &["hash-max-ziplist-value"],
-        "64",
-        LONG,
-    ),
-    aliased(
-        "list-max-listpack-size",
-        &["list-max-ziplist-size"],
-        "-2",
-        LONG,
-    ),
+    aliased("hash-max-listpack-entries", &["hash-max-ziplist-entries"], "512", LONG),
+    aliased("hash-max-listpack-value", &["hash-max-ziplist-value"], "64", LONG),
+    aliased("list-max-listpack-size", &["list-max-ziplist-size"], "-2", LONG),
     param("list-compress-depth", "0", INT, true),
     param("set-max-intset-entries", "512", LONG, true),
-    aliased(
-        "zset-max-listpack-entries",
-        &["zset-max-ziplist-entries"],
-        "128",
-        LONG,
-    ),
-    aliased(
-        "zset-max-listpack-value",
-        &["zset-max-ziplist-value"],
-        "64",
-        LONG,
-    ),
+    aliased("zset-max-listpack-entries", &["zset-max-ziplist-entries"], "128", LONG),
+    aliased("zset-max-listpack-value", &["zset-max-ziplist-value"], "64", LONG),
     param("stream-node-max-bytes", "4096", MEM, true),
     param("stream-node-max-entries", "100", LONG, true),
     param("hll-sparse-max-bytes", "3000", MEM, true),
@@ -303,18 +221,30 @@ impl Config {
         self.get(name) == "yes"
     }
 
-    /// Every `(name, value)` whose name or alias matches one of the glob `patterns`, each
-    /// parameter once, in table order (CONFIG GET).
-    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+    /// CONFIG GET: for each pattern, the parameters whose name or alias it matches, each
+    /// name once. A pattern without glob characters is a plain lookup and, like Redis,
+    /// answers under the name exactly as given (`MAXMEMORY`).
+    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let values = self.read();
-        let mut out = Vec::new();
-        for (param, value) in PARAMS.iter().zip(values.iter()) {
-            for name in std::iter::once(&param.name).chain(param.aliases) {
-                if patterns
-                    .iter()
-                    .any(|p| glob_match(p, name.as_bytes(), true))
-                {
-                    out.push((*name, value.clone()));
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut add = |name: String, index: usize| {
+            if !out.iter().any(|(seen, _)| *seen == name) {
+                out.push((name, values[index].clone()));
+            }
+        };
+        for pattern in patterns {
+            if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+                let name = String::from_utf8_lossy(pattern).into_owned();
+                if let Some(index) = Self::find(&name) {
+                    add(name, index);
+                }
+                continue;
+            }
+            for (index, param) in PARAMS.iter().enumerate() {
+                for name in std::iter::once(&param.name).chain(param.aliases) {
+                    if glob_match(pattern, name.as_bytes(), true) {
+                        add(name.to_string(), index);
+                    }
                 }
             }
         }
@@ -548,10 +478,18 @@ mod tests {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        assert!(names.contains(&"hash-max-listpack-entries"));
-        assert!(names.contains(&"hash-max-ziplist-entries"));
-        assert!(names.contains(&"set-max-intset-entries"));
-        assert!(!names.contains(&"port"));
+        assert!(names.contains(&"hash-max-listpack-entries".to_string()));
+        assert!(names.contains(&"hash-max-ziplist-entries".to_string()));
+        assert!(names.contains(&"set-max-intset-entries".to_string()));
+        assert!(!names.contains(&"port".to_string()));
+        let plain = config.matching(&[b"MAXMEMORY", b"maxmemory", b"MAXMEMORY"]);
+        assert_eq!(
+            plain,
+            vec![
+                ("MAXMEMORY".into(), "0".into()),
+                ("maxmemory".into(), "0".into())
+            ]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use bytes::Bytes;
 
-use super::{args, errors, wrong_arity, Ctx};
+use super::{errors, wrong_arity, Ctx};
 
 use super::spec::*;
 
@@ -43,9 +43,13 @@ pub fn quit(ctx: &mut Ctx, _argv: &[Bytes]) {
 }
 
 pub fn select(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Some(index) = args::parse_i32(&argv[1]) else {
-        ctx.reply.error(errors::NOT_AN_INTEGER);
+    let Some(index) = ctx.int_arg(&argv[1]) else {
         return;
+    };
+    let Ok(index) = i32::try_from(index) else {
+        return ctx
+            .reply
+            .error("ERR value is out of range, value must between -2147483648 and 2147483647");
     };
     if index < 0 || index as usize >= ctx.server.keyspace.databases() {
         ctx.reply.error("ERR DB index is out of range");

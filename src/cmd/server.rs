@@ -10,7 +10,7 @@
 
 use bytes::Bytes;
 
-use super::{args, errors, wrong_arity, Ctx};
+use super::{args, errors, Ctx};
 use crate::config::{Config, SetError};
 use crate::db::Shard;
 
@@ -96,8 +96,7 @@ pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
     if argv.len() % 2 == 1 {
-        ctx.reply.error(wrong_arity("config|set"));
-        return;
+        return ctx.reply.error(errors::SYNTAX);
     }
     let text: Vec<String> = argv[2..]
         .iter()
