@@ -112,15 +112,17 @@ pub fn getbit(ctx: &mut Ctx, argv: &[Bytes]) {
     }
 }
 
-/// Whether a range counts bytes or bits.
-fn index_unit_is_bit(ctx: &mut Ctx, arg: &[u8]) -> Option<bool> {
-    if args::is(arg, "BIT") {
-        Some(true)
-    } else if args::is(arg, "BYTE") {
-        Some(false)
-    } else {
-        ctx.reply.error(errors::SYNTAX);
-        None
+/// Whether a range counts bits (`BIT`) or bytes (`BYTE`, or no unit given); None after
+/// the syntax error reply.
+fn index_unit_is_bit(ctx: &mut Ctx, arg: Option<&Bytes>) -> Option<bool> {
+    match arg {
+        None => Some(false),
+        Some(unit) if args::is(unit, "BIT") => Some(true),
+        Some(unit) if args::is(unit, "BYTE") => Some(false),
+        Some(_) => {
+            ctx.reply.error(errors::SYNTAX);
+            None
+        }
     }
 }
 
@@ -156,12 +158,8 @@ pub fn bitcount(ctx: &mut Ctx, argv: &[Bytes]) {
             if start < 0 && end < 0 && start > end {
                 return ctx.reply.int(0);
             }
-            let bit = match argv.get(4) {
-                Some(unit) => match index_unit_is_bit(ctx, unit) {
-                    Some(bit) => bit,
-                    None => return,
-                },
-                None => false,
+            let Some(bit) = index_unit_is_bit(ctx, argv.get(4)) else {
+                return;
             };
             let total = if bit { len * 8 } else { len };
             clamp_range(start, end, total).map(|r| bit_span(r, bit))
@@ -214,12 +212,8 @@ pub fn bitpos(ctx: &mut Ctx, argv: &[Bytes]) {
                 return;
             };
             // Redis reads the unit before the end.
-            let bit_unit = match argv.get(5) {
-                Some(unit) => match index_unit_is_bit(ctx, unit) {
-                    Some(bit) => bit,
-                    None => return,
-                },
-                None => false,
+            let Some(bit_unit) = index_unit_is_bit(ctx, argv.get(5)) else {
+                return;
             };
             let total = if bit_unit { len * 8 } else { len };
             let end = match argv.get(4) {
