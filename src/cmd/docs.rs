@@ -26,8 +26,7 @@ pub fn syntax(full_name: &str) -> &'static str {
             "key:key value [condition=NX|XX] [GET] [expiration=EX seconds:integer|PX milliseconds:integer\
              |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]"
         }
-        "mset" => "(data=key:key value)...",
-        "msetnx" => "(key_value=key:key value)...",
+        "mset" | "msetnx" => "(key_value=key:key value)...",
         "setnx" | "getset" | "append" => "key:key value",
         "setex" => "key:key seconds:integer value",
         "psetex" => "key:key milliseconds:integer value",
@@ -297,7 +296,7 @@ mod tests {
                 args[0].kind.as_str(),
                 args[0].multiple
             ),
-            ("data", "block", true)
+            ("key_value", "block", true)
         );
         assert_eq!(args[0].children.len(), 2);
         let blpop = parse(syntax("blpop"));

@@ -433,9 +433,8 @@ pub fn mget(ctx: &mut Ctx, argv: &[Bytes]) {
         }
     }
     drop(guard);
-    for i in 0..keys.len() {
-        ctx.count_lookup(i < hits);
-    }
+    (0..hits).for_each(|_| ctx.count_lookup(true));
+    (hits..keys.len()).for_each(|_| ctx.count_lookup(false));
 }
 
 pub fn mset(ctx: &mut Ctx, argv: &[Bytes]) {
