@@ -720,11 +720,30 @@ fn run_step(c: &mut Client, step: &Step) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The sessions of `SCRIPT` and of every `tests/scripts/*.redis` file (same format; one
+/// file per command family), in file-name order.
+fn all_sessions() -> Vec<Session> {
+    let mut text = SCRIPT.to_string();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "redis"));
+    files.sort();
+    for file in files {
+        text.push('\n');
+        text.push_str(
+            &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+        );
+    }
+    parse_script(&text)
+}
+
 /// Runs every session on both servers and returns the differences found.
 fn differences(ours: &Server, reference: &Server) -> (usize, Vec<String>) {
     let mut diffs = Vec::new();
     let mut compared = 0;
-    for session in parse_script(SCRIPT) {
+    for session in all_sessions() {
         let mut a = ours.client();
         let mut b = reference.client();
         // A missing reply costs this long, not the default 10 s, then skips the session.

@@ -26,8 +26,29 @@ pub fn syntax(full_name: &str) -> &'static str {
             "key:key value [condition=NX|XX] [GET] [expiration=EX seconds:integer|PX milliseconds:integer\
              |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]"
         }
-        "mset" => "(data=key:key value)...",
+        "mset" | "msetnx" => "(key_value=key:key value)...",
+        "setnx" | "getset" | "append" => "key:key value",
+        "setex" => "key:key seconds:integer value",
+        "psetex" => "key:key milliseconds:integer value",
+        "getdel" | "strlen" | "incr" | "decr" => "key:key",
+        "getex" => {
+            "key:key [expiration=EX seconds:integer|PX milliseconds:integer\
+             |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|PERSIST]"
+        }
+        "mget" => "key:key...",
+        "getrange" | "substr" => "key:key start:integer end:integer",
+        "setrange" => "key:key offset:integer value",
+        "incrby" => "key:key increment:integer",
+        "decrby" => "key:key decrement:integer",
         "incrbyfloat" => "key:key increment:double",
+        "lcs" => "key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]",
+        "setbit" => "key:key offset:integer value:integer",
+        "getbit" => "key:key offset:integer",
+        "bitcount" => "key:key [index=start:integer end:integer [index_unit=BYTE|BIT]]",
+        "bitpos" => {
+            "key:key bit:integer [index=start:integer [end_index=end:integer [index_unit=BYTE|BIT]]]"
+        }
+        "bitop" => "operation destkey:key key:key...",
         "lpush" | "rpush" => "key:key element...",
         "blpop" => "key:key... timeout:double",
         "sadd" => "key:key member...",
@@ -275,7 +296,7 @@ mod tests {
                 args[0].kind.as_str(),
                 args[0].multiple
             ),
-            ("data", "block", true)
+            ("key_value", "block", true)
         );
         assert_eq!(args[0].children.len(), 2);
         let blpop = parse(syntax("blpop"));

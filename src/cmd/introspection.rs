@@ -326,6 +326,7 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
     let mut categories = Vec::new();
     let family = match spec.group {
         "string" => Some("@string"),
+        "bitmap" => Some("@bitmap"),
         "generic" => Some("@keyspace"),
         "connection" => Some("@connection"),
         "list" => Some("@list"),

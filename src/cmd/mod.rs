@@ -6,6 +6,7 @@
 //! Handlers fill a reply buffer through [`Ctx`]; they never see a socket.
 
 pub mod args;
+pub mod bitmap;
 pub mod connection;
 pub mod docs;
 pub mod expire;
@@ -43,6 +44,7 @@ pub type Handler = fn(&mut Ctx, &[Bytes]);
 const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     string::COMMANDS,
+    bitmap::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
     keys::COMMANDS,
