@@ -69,6 +69,48 @@ pub fn syntax(full_name: &str) -> &'static str {
     }
 }
 
+/// The time complexity Redis documents for a command, by full name.
+#[rustfmt::skip]
+pub fn complexity(full_name: &str) -> Option<&'static str> {
+    Some(match full_name {
+        "ping" | "echo" | "quit" | "select" | "get" | "set" | "setnx" | "setex" | "psetex" | "getset" | "getdel" | "getex" | "strlen" | "incr" | "incrby" | "decr" | "decrby" | "incrbyfloat" | "setbit" | "getbit" | "llen" | "scard" | "type" | "ttl" | "pttl" | "expire" | "pexpire" | "persist" | "multi" | "dbsize" | "config|resetstat" | "config|help" | "info" | "command|count" | "command|help" | "rename" | "renamenx" | "move" | "randomkey" | "expireat" | "pexpireat" | "expiretime" | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime" | "object|refcount" | "object|help" | "hello" | "client|id" | "client|setname" | "client|getname" | "client|info" | "client|no-evict" | "client|reply" | "client|help" | "reset" | "time" => "O(1)",
+        "auth" => "O(N) where N is the number of passwords defined for the user",
+        "mget" => "O(N) where N is the number of keys to retrieve.",
+        "mset" | "msetnx" => "O(N) where N is the number of keys to set.",
+        "append" => "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+        "getrange" | "substr" => "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        "setrange" => "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+        "lcs" => "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        "bitcount" | "bitpos" | "bitop" => "O(N)",
+        "lpush" | "rpush" | "sadd" => "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        "blpop" => "O(N) where N is the number of provided keys.",
+        "srandmember" => "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        "del" => "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        "exists" => "O(N) where N is the number of keys to check.",
+        "keys" => "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        "exec" => "Depends on commands in the transaction",
+        "discard" => "O(N), when N is the number of queued commands",
+        "flushdb" => "O(N) where N is the number of keys in the selected database",
+        "flushall" => "O(N) where N is the total number of keys in all databases",
+        "config" | "debug" => "Depends on subcommand.",
+        "config|get" | "config|set" => "O(N) when N is the number of configuration parameters provided",
+        "command" | "command|list" => "O(N) where N is the total number of Redis commands",
+        "command|info" | "command|docs" => "O(N) where N is the number of commands to look up",
+        "unlink" => "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        "copy" => "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        "touch" => "O(N) where N is the number of keys that will be touched.",
+        "swapdb" => "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        "scan" => "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        "client|list" | "client|kill" => "O(N) where N is the number of client connections",
+        "command|getkeys" | "command|getkeysandflags" => "O(N) where N is the number of arguments to the command",
+        "shutdown" => "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        "lrange" => "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        "smembers" => "O(N) where N is the set cardinality.",
+        "rpop" | "lpop" => "O(N) where N is the number of elements returned",
+        _ => return None,
+    })
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct Arg {
     pub name: String,

@@ -366,14 +366,17 @@ pub fn command_docs(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 fn write_docs(ctx: &mut Ctx, spec: &CommandSpec, parent: Option<&CommandSpec>) {
-    let arguments = docs::parse(docs::syntax(&spec.full_name(parent)));
-    let fields = 3 + usize::from(!arguments.is_empty()) + usize::from(!spec.subcommands.is_empty());
-    ctx.reply.array(fields * 2);
-    for (key, value) in [
+    let full_name = spec.full_name(parent);
+    let arguments = docs::parse(docs::syntax(&full_name));
+    let mut fields = vec![
         ("summary", spec.summary),
         ("since", spec.since),
         ("group", spec.group),
-    ] {
+    ];
+    fields.extend(docs::complexity(&full_name).map(|c| ("complexity", c)));
+    let maps = usize::from(!arguments.is_empty()) + usize::from(!spec.subcommands.is_empty());
+    ctx.reply.array((fields.len() + maps) * 2);
+    for (key, value) in fields {
         ctx.reply.bulk(key.as_bytes());
         ctx.reply.bulk(value.as_bytes());
     }
