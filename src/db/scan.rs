@@ -103,6 +103,16 @@ mod tests {
         Value::Str(Bytes::from_static(b"v"))
     }
 
+    /// One database holding the string keys `k0..kN`.
+    fn keyspace_with(n: usize) -> Keyspace {
+        let ks = Keyspace::new(1);
+        for i in 0..n {
+            ks.lock(0, format!("k{i}").as_bytes())
+                .set(value(), false, 0);
+        }
+        ks
+    }
+
     /// Every key a full scan with `work` per call returns.
     fn scan_all(ks: &Keyspace, work: usize, mut between_calls: impl FnMut()) -> Vec<Vec<u8>> {
         let mut seen = Vec::new();
@@ -129,11 +139,7 @@ mod tests {
 
     #[test]
     fn a_quiet_scan_returns_every_key_exactly_once() {
-        let ks = Keyspace::new(1);
-        for i in 0..5000 {
-            ks.lock(0, format!("k{i}").as_bytes())
-                .set(value(), false, 0);
-        }
+        let ks = keyspace_with(5000);
         for work in [1, 7, 100, 100_000] {
             let mut seen = scan_all(&ks, work, || {});
             assert_eq!(seen.len(), 5000, "work {work}");
@@ -156,11 +162,7 @@ mod tests {
 
     #[test]
     fn a_flush_midway_ends_the_scan_early() {
-        let ks = Keyspace::new(1);
-        for i in 0..1000 {
-            ks.lock(0, format!("k{i}").as_bytes())
-                .set(value(), false, 0);
-        }
+        let ks = keyspace_with(1000);
         let cursor = walk(ks.db(0), START, 10, |_| Visit::Keep);
         assert_ne!(cursor, START);
         drop(ks.db(0).take_all());
@@ -177,11 +179,7 @@ mod tests {
 
     #[test]
     fn removing_visited_entries_skips_nothing_else() {
-        let ks = Keyspace::new(1);
-        for i in 0..3000 {
-            ks.lock(0, format!("k{i}").as_bytes())
-                .set(value(), false, 0);
-        }
+        let ks = keyspace_with(3000);
         // Remove every third key as the walk meets it, as SCAN does with expired keys.
         let mut seen = HashSet::new();
         let mut cursor = START;
