@@ -21,7 +21,9 @@ pub fn syntax(full_name: &str) -> &'static str {
         "echo" => "message",
         "select" => "index:integer",
         "auth" => "[username] password",
-        "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" => "key:key",
+        "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" | "expiretime"
+        | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime"
+        | "object|refcount" => "key:key",
         "set" => {
             "key:key value [condition=NX|XX] [GET] [expiration=EX seconds:integer|PX milliseconds:integer\
              |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]"
@@ -53,10 +55,19 @@ pub fn syntax(full_name: &str) -> &'static str {
         "blpop" => "key:key... timeout:double",
         "sadd" => "key:key member...",
         "srandmember" => "key:key [count:integer]",
-        "del" | "exists" => "key:key...",
+        "lrange" => "key:key start:integer stop:integer",
+        "sscan" => "key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]",
+        "del" | "exists" | "unlink" | "touch" => "key:key...",
         "keys" => "pattern:pattern",
+        "scan" => "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",
+        "rename" | "renamenx" => "key:key newkey:key",
+        "copy" => "source:key destination:key [DB destination-db:integer] [REPLACE]",
+        "move" => "key:key db:integer",
+        "swapdb" => "index1:integer index2:integer",
         "expire" => "key:key seconds:integer [condition=NX|XX|GT|LT]",
         "pexpire" => "key:key milliseconds:integer [condition=NX|XX|GT|LT]",
+        "expireat" => "key:key unix-time-seconds:unix-time [condition=NX|XX|GT|LT]",
+        "pexpireat" => "key:key unix-time-milliseconds:unix-time [condition=NX|XX|GT|LT]",
         "flushdb" | "flushall" => "[flush-type=ASYNC|SYNC]",
         "info" => "[section...]",
         "config|get" => "parameter...",

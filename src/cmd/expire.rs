@@ -1,9 +1,13 @@
-//! Expiry commands: TTL, PTTL, EXPIRE, PEXPIRE, PERSIST.
+//! Expiry commands: TTL, PTTL, EXPIRETIME, PEXPIRETIME, EXPIRE, PEXPIRE, EXPIREAT,
+//! PEXPIREAT, PERSIST.
 //!
 //! ```text
 //! TTL key / PTTL key                      :-2 no key, :-1 no deadline, else seconds / ms left
+//! EXPIRETIME key / PEXPIRETIME key        :-2, :-1, else the deadline in Unix seconds / ms
 //! EXPIRE key seconds [NX|XX|GT|LT]        :1 set (a deadline in the past deletes), :0 not
 //! PEXPIRE key milliseconds [NX|XX|GT|LT]
+//! EXPIREAT key unix-time-seconds [NX|XX|GT|LT]
+//! PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]
 //! PERSIST key                             :1 deadline removed, :0 none to remove
 //! ```
 
@@ -19,28 +23,45 @@ use super::spec::*;
 pub static COMMANDS: &[CommandSpec] = &[
     command("ttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in seconds", ttl),
     since(command("pttl", 2, READONLY | FAST, ONE_KEY, "generic", "Get the time to live for a key in milliseconds", pttl), "2.6.0"),
+    since(command("expiretime", 2, READONLY | FAST, ONE_KEY, "generic", "Get the expiration Unix timestamp for a key", expiretime), "7.0.0"),
+    since(command("pexpiretime", 2, READONLY | FAST, ONE_KEY, "generic", "Get the expiration Unix timestamp for a key in milliseconds", pexpiretime), "7.0.0"),
     command("expire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in seconds", expire),
     since(command("pexpire", -3, WRITE | FAST, ONE_KEY, "generic", "Set a key's time to live in milliseconds", pexpire), "2.6.0"),
+    since(command("expireat", -3, WRITE | FAST, ONE_KEY, "generic", "Set the expiration for a key as a UNIX timestamp", expireat), "1.2.0"),
+    since(command("pexpireat", -3, WRITE | FAST, ONE_KEY, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", pexpireat), "2.6.0"),
     since(command("persist", 2, WRITE | FAST, ONE_KEY, "generic", "Remove the expiration from a key", persist), "2.2.0"),
 ];
 
 pub fn ttl(ctx: &mut Ctx, argv: &[Bytes]) {
-    time_to_live(ctx, &argv[1], 1000);
+    time_to_live(ctx, &argv[1], 1000, false);
 }
 
 pub fn pttl(ctx: &mut Ctx, argv: &[Bytes]) {
-    time_to_live(ctx, &argv[1], 1);
+    time_to_live(ctx, &argv[1], 1, false);
 }
 
-/// Remaining time in units of `unit_ms`, rounded to the nearest unit like Redis.
-fn time_to_live(ctx: &mut Ctx, key: &[u8], unit_ms: i64) {
+pub fn expiretime(ctx: &mut Ctx, argv: &[Bytes]) {
+    time_to_live(ctx, &argv[1], 1000, true);
+}
+
+pub fn pexpiretime(ctx: &mut Ctx, argv: &[Bytes]) {
+    time_to_live(ctx, &argv[1], 1, true);
+}
+
+/// Redis' ttlGenericCommand: the time left (or, `absolute`, the deadline) in units of
+/// `unit_ms`, rounded to the nearest unit. Reading a TTL does not count as an access.
+fn time_to_live(ctx: &mut Ctx, key: &[u8], unit_ms: i64, absolute: bool) {
     let now = ctx.now_ms();
     let mut guard = ctx.lock(key);
-    let reply = match guard.get(now) {
+    let reply = match guard.find_live_untouched(now) {
         None => -2,
-        Some(entry) => match entry.expires_at() {
+        Some(pos) => match guard.entry(pos).expires_at() {
             None => -1,
-            Some(at) => ((at - now).max(0) + unit_ms / 2) / unit_ms,
+            Some(at) => {
+                let ms = if absolute { at } else { (at - now).max(0) };
+                // In i128: a deadline near i64::MAX (PEXPIREAT allows it) must not overflow.
+                ((i128::from(ms) + i128::from(unit_ms / 2)) / i128::from(unit_ms)) as i64
+            }
         },
     };
     drop(guard);
@@ -49,11 +70,19 @@ fn time_to_live(ctx: &mut Ctx, key: &[u8], unit_ms: i64) {
 }
 
 pub fn expire(ctx: &mut Ctx, argv: &[Bytes]) {
-    set_deadline(ctx, argv, 1000, "expire");
+    set_deadline(ctx, argv, 1000, true, "expire");
 }
 
 pub fn pexpire(ctx: &mut Ctx, argv: &[Bytes]) {
-    set_deadline(ctx, argv, 1, "pexpire");
+    set_deadline(ctx, argv, 1, true, "pexpire");
+}
+
+pub fn expireat(ctx: &mut Ctx, argv: &[Bytes]) {
+    set_deadline(ctx, argv, 1000, false, "expireat");
+}
+
+pub fn pexpireat(ctx: &mut Ctx, argv: &[Bytes]) {
+    set_deadline(ctx, argv, 1, false, "pexpireat");
 }
 
 /// The NX / XX / GT / LT conditions of the EXPIRE family.
@@ -104,8 +133,10 @@ impl Conditions {
     }
 }
 
-/// Redis' expireGenericCommand with a relative amount in units of `unit_ms`.
-fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, name: &str) {
+/// Redis' expireGenericCommand: an amount in units of `unit_ms`, from now when
+/// `relative` (EXPIRE, PEXPIRE), from the Unix epoch otherwise (EXPIREAT, PEXPIREAT).
+/// Negative amounts are allowed (they delete the key); overflow is an error.
+fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, relative: bool, name: &str) {
     let conditions = match Conditions::parse(&argv[3..]) {
         Ok(c) => c,
         Err(message) => return ctx.reply.error(&message),
@@ -114,9 +145,10 @@ fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, name: &str) {
         return;
     };
     let now = ctx.now_ms();
+    let base = if relative { now } else { 0 };
     let Some(deadline) = amount
         .checked_mul(unit_ms)
-        .and_then(|ms| ms.checked_add(now))
+        .and_then(|ms| ms.checked_add(base))
     else {
         ctx.reply
             .error(format!("ERR invalid expire time in '{name}' command"));

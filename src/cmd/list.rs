@@ -1,9 +1,10 @@
-//! List commands: LPUSH, RPUSH, LLEN, BLPOP.
+//! List commands: LPUSH, RPUSH, LLEN, LRANGE, BLPOP.
 //!
 //! ```text
 //! LPUSH key element [element ...]   :<length after the push>
 //! RPUSH key element [element ...]
 //! LLEN key                          :<length>, :0 for no key
+//! LRANGE key start stop             *<elements start..=stop; negative counts from the end>
 //! BLPOP key [key ...] timeout       *2 key element from the first non-empty list; blocks
 //!                                   up to `timeout` seconds (0: forever), then *-1
 //! ```
@@ -27,6 +28,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     command("lpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Prepend one or multiple elements to a list", lpush),
     command("rpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Append one or multiple elements to a list", rpush),
     command("llen", 2, READONLY | FAST, ONE_KEY, "list", "Get the length of a list", llen),
+    command("lrange", 4, READONLY, ONE_KEY, "list", "Get a range of elements from a list", lrange),
     since(command("blpop", -3, WRITE | NOSCRIPT, (1, -2, 1), "list", "Remove and get the first element in a list, or block until one is available", blpop), "2.0.0"),
 ];
 
@@ -77,6 +79,54 @@ pub fn llen(ctx: &mut Ctx, argv: &[Bytes]) {
     }
 }
 
+/// Redis' lrangeCommand: both indexes are checked before the key is looked up.
+pub fn lrange(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(start) = ctx.int_arg(&argv[2]) else {
+        return;
+    };
+    let Some(stop) = ctx.int_arg(&argv[3]) else {
+        return;
+    };
+    let now = ctx.now_ms();
+    let server = ctx.server;
+    let mut guard = server.keyspace.lock(ctx.client.db, &argv[1]);
+    let value = guard.get(now).map(|e| &e.value);
+    ctx.count_lookup(value.is_some());
+    match value {
+        None => ctx.reply.array(0),
+        Some(Value::List(list)) => match list_range(list.len(), start, stop) {
+            Some(range) => {
+                ctx.reply.array(range.len());
+                for element in list.range(range) {
+                    ctx.reply.bulk(element);
+                }
+            }
+            None => ctx.reply.array(0),
+        },
+        Some(_) => ctx.reply.error(errors::WRONGTYPE),
+    }
+}
+
+/// The positions LRANGE's `start` and `stop` select in a list of `len` elements (negative
+/// ones count from the end, both ends inclusive, clamped), or None for an empty range.
+fn list_range(len: usize, start: i64, stop: i64) -> Option<std::ops::Range<usize>> {
+    let len = i64::try_from(len).ok()?;
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        len + stop
+    } else {
+        stop.min(len - 1)
+    };
+    if start > stop || start >= len {
+        return None;
+    }
+    Some(start as usize..stop as usize + 1)
+}
+
 pub fn blpop(ctx: &mut Ctx, argv: &[Bytes]) {
     let keys = &argv[1..argv.len() - 1];
     let Some(timeout) = parse_timeout(ctx, &argv[argv.len() - 1]) else {
@@ -125,4 +175,22 @@ fn parse_timeout(ctx: &mut Ctx, text: &[u8]) -> Option<Option<Duration>> {
         return None;
     }
     Some((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_redis_index_rules() {
+        assert_eq!(list_range(5, 0, -1), Some(0..5));
+        assert_eq!(list_range(5, 1, 2), Some(1..3));
+        assert_eq!(list_range(5, -2, -1), Some(3..5));
+        assert_eq!(list_range(5, -100, 100), Some(0..5));
+        assert_eq!(list_range(5, 3, 1), None);
+        assert_eq!(list_range(5, 5, 10), None);
+        assert_eq!(list_range(5, 0, -6), None);
+        assert_eq!(list_range(0, 0, -1), None);
+        assert_eq!(list_range(5, i64::MIN, i64::MAX), Some(0..5));
+    }
 }

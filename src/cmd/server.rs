@@ -189,7 +189,7 @@ pub fn help(ctx: &mut Ctx, command: &str, lines: &[&str]) {
         ctx.reply.simple(line);
     }
     ctx.reply.simple("HELP");
-    ctx.reply.simple("    Print this help.");
+    ctx.reply.simple("    Prints this help.");
 }
 
 /// Applies start-up settings (config file, then flags) with the same rules as CONFIG SET,

@@ -1,14 +1,17 @@
-//! Set commands: SADD, SCARD, SRANDMEMBER.
+//! Set commands: SADD, SCARD, SRANDMEMBER, SSCAN.
 //!
 //! ```text
 //! SADD key member [member ...]   :<members added>
 //! SCARD key                      :<members>
 //! SRANDMEMBER key [count]        a random member (null bulk for no key); with a count,
 //!                                up to count distinct members, or -count with repeats
+//! SSCAN key cursor [MATCH pattern] [COUNT count]
+//!                                *2 $0 *<members>: the whole set in one call
 //! ```
 
 use bytes::Bytes;
 
+use super::keys::{parse_cursor, reply_scan, ScanOptions};
 use super::{errors, Ctx};
 use crate::db::expire::Rng;
 use crate::db::value::keep;
@@ -23,6 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     command("sadd", -3, WRITE | DENYOOM | FAST, ONE_KEY, "set", "Add one or more members to a set", sadd),
     command("scard", 2, READONLY | FAST, ONE_KEY, "set", "Get the number of members in a set", scard),
     command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", srandmember),
+    since(command("sscan", -3, READONLY, ONE_KEY, "set", "Incrementally iterate Set elements", sscan), "2.8.0"),
 ];
 
 /// The most members SRANDMEMBER with a negative count writes (each repeat is a reply).
@@ -108,4 +112,35 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
             }
         }
     }
+}
+
+/// SSCAN answers the whole set at once with cursor 0, whatever the cursor and COUNT: what
+/// Redis does for its compact set encodings, and within SCAN's guarantees (every member
+/// present throughout is returned). The set type has no stable positions to resume from.
+pub fn sscan(ctx: &mut Ctx, argv: &[Bytes]) {
+    if parse_cursor(&argv[2]).is_none() {
+        return ctx.reply.error("ERR invalid cursor");
+    }
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let members: Option<Vec<Bytes>> = match guard.get(now).map(|e| &e.value) {
+        None => None,
+        Some(Value::Set(set)) => Some(set.iter().cloned().collect()),
+        Some(_) => {
+            drop(guard);
+            ctx.count_lookup(true);
+            return ctx.reply.error(errors::WRONGTYPE);
+        }
+    };
+    drop(guard);
+    ctx.count_lookup(members.is_some());
+    // Like Redis, options are checked only once the key is known to be a set.
+    let Some(mut members) = members else {
+        return reply_scan(ctx, 0, &[]);
+    };
+    let Some(options) = ScanOptions::parse(ctx, &argv[3..], false) else {
+        return;
+    };
+    members.retain(|m| options.matches(m));
+    reply_scan(ctx, 0, &members);
 }

@@ -64,6 +64,22 @@ impl BlockedClients {
         }
     }
 
+    /// Wakes every client blocked on any key of database `db`: after SWAPDB any of its
+    /// keys may now hold data. Those that still find nothing sleep again.
+    pub fn wake_db(&self, db: usize) {
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let waiters = self.lock();
+        for notify in waiters
+            .iter()
+            .filter(|((waited_db, _), _)| *waited_db == db)
+            .flat_map(|(_, list)| list)
+        {
+            notify.notify_one();
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
         // The map is only ever changed by whole-entry operations: a poisoned lock is usable.
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())

@@ -13,6 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 use bytes::Bytes;
 use hashbrown::DefaultHashBuilder;
 
+use super::expire::Rng;
 use super::glob::glob_match;
 use super::shard::{Entry, Shard, NO_EXPIRY};
 use super::value::Value;
@@ -98,6 +99,64 @@ impl Keyspace {
             shards,
             keys,
             expired_keys: &self.expired_keys,
+        }
+    }
+
+    /// Exchanges the contents of databases `a` and `b` (SWAPDB) atomically: every shard
+    /// of both is locked first, in the global order [`Keyspace::lock_keys`] uses (lower
+    /// database first, shards in index order), so no command ever sees half a swap and
+    /// no lock_keys caller can deadlock with it. Both databases hash keys to shards the
+    /// same way, so swapping shard `i` with shard `i` swaps the databases.
+    pub fn swap_dbs(&self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (low, high) = (&self.dbs[a.min(b)], &self.dbs[a.max(b)]);
+        let mut lows: Vec<MutexGuard<'_, Shard>> = low.shards.iter().map(lock).collect();
+        let mut highs: Vec<MutexGuard<'_, Shard>> = high.shards.iter().map(lock).collect();
+        for (x, y) in lows.iter_mut().zip(highs.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
+        let ttl = low.avg_ttl_ms.load(Ordering::Relaxed);
+        low.avg_ttl_ms.store(
+            high.avg_ttl_ms.swap(ttl, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// A random live key of database `db` (RANDOMKEY), None when it is empty. Expired
+    /// keys met on the way are deleted and counted, and another key is drawn, as Redis'
+    /// dbRandomKey does. Each draw is uniform over the keys: a shard is chosen with a
+    /// weight equal to its size.
+    pub fn random_key(&self, db: usize, now_ms: i64, rng: &mut Rng) -> Option<Bytes> {
+        let shards = &self.dbs[db].shards;
+        loop {
+            let sizes: Vec<usize> = shards.iter().map(|s| lock(s).len()).collect();
+            let total: usize = sizes.iter().sum();
+            if total == 0 {
+                return None;
+            }
+            let mut n = rng.below(total);
+            let Some(index) = sizes.iter().position(|&size| {
+                let here = n < size;
+                if !here {
+                    n -= size;
+                }
+                here
+            }) else {
+                continue;
+            };
+            let mut shard = lock(&shards[index]);
+            // The shard may have shrunk since it was measured: draw again.
+            if n >= shard.len() {
+                continue;
+            }
+            if shard.entry(n).is_expired(now_ms) {
+                shard.remove_at(n);
+                self.count_expired(1);
+                continue;
+            }
+            return Some(Bytes::copy_from_slice(&shard.entry(n).key));
         }
     }
 
@@ -204,8 +263,16 @@ impl<'a> KeysGuard<'a> {
 
 impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     /// Position of the key if it exists and has not expired; an expired key is deleted
-    /// here (lazy expiry) and counted.
+    /// here (lazy expiry) and counted. Counts as an access (OBJECT IDLETIME restarts).
     pub fn find_live(&mut self, now_ms: i64) -> Option<usize> {
+        let pos = self.find_live_untouched(now_ms)?;
+        self.shard.entry_mut(pos).touch(now_ms);
+        Some(pos)
+    }
+
+    /// Like [`KeyGuard::find_live`] without recording an access: Redis' LOOKUP_NOTOUCH,
+    /// for commands that only inspect a key (TYPE, TTL, EXISTS, OBJECT).
+    pub fn find_live_untouched(&mut self, now_ms: i64) -> Option<usize> {
         let pos = self.shard.find(self.hash, self.key)?;
         if self.shard.entry(pos).is_expired(now_ms) {
             self.shard.remove_at(pos);
@@ -240,7 +307,11 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
                 }
                 pos
             }
-            None => self.shard.insert_new(self.hash, self.key, value),
+            None => {
+                let pos = self.shard.insert_new(self.hash, self.key, value);
+                self.shard.entry_mut(pos).touch(now_ms);
+                pos
+            }
         }
     }
 

@@ -4,6 +4,7 @@ pub mod blocking;
 pub mod expire;
 pub mod glob;
 pub mod keyspace;
+pub mod scan;
 pub mod shard;
 pub mod value;
 

@@ -11,6 +11,10 @@
 //! it by position (its index slot and, if it has a deadline, its `volatile` slot) are
 //! patched. Every entry caches its hash, so neither moving nor growing the table rehashes
 //! a key.
+//!
+//! SCAN relies on this (see [`super::scan`]): an entry changes position only when it is
+//! the last one and a delete moves it down into the hole. Any new operation that moves
+//! entries must keep that rule, or SCAN may miss keys.
 
 use hashbrown::HashTable;
 
@@ -30,6 +34,10 @@ pub struct Entry {
     hash: u64,
     /// Position of this entry's index in `Shard::volatile`, or [`NOT_VOLATILE`].
     volatile_pos: u32,
+    /// Last access in Unix seconds (Redis' LRU clock has the same one-second resolution),
+    /// for OBJECT IDLETIME. It fills the padding after `volatile_pos`: tracking costs
+    /// no memory, and one store on an entry whose key was just compared.
+    accessed_s: u32,
 }
 
 impl Entry {
@@ -40,6 +48,21 @@ impl Entry {
     pub fn is_expired(&self, now_ms: i64) -> bool {
         self.expires_at != NO_EXPIRY && self.expires_at <= now_ms
     }
+
+    /// Records an access at `now_ms` (what Redis' lookups do unless LOOKUP_NOTOUCH).
+    pub fn touch(&mut self, now_ms: i64) {
+        self.accessed_s = lru_seconds(now_ms);
+    }
+
+    /// Whole seconds since the last access, as OBJECT IDLETIME reports them.
+    pub fn idle_seconds(&self, now_ms: i64) -> u64 {
+        u64::from(lru_seconds(now_ms).wrapping_sub(self.accessed_s))
+    }
+}
+
+/// The access clock: Unix seconds, wrapping in 2106 (differences stay right across it).
+fn lru_seconds(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +119,7 @@ impl Shard {
             expires_at: NO_EXPIRY,
             hash,
             volatile_pos: NOT_VOLATILE,
+            accessed_s: 0,
         });
         let entries = &self.entries;
         self.index
