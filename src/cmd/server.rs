@@ -1,4 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, CONFIG GET / SET / RESETSTAT / HELP.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, CONFIG GET / SET / RESETSTAT / HELP, TIME,
+//! SHUTDOWN, DEBUG, MONITOR.
 //!
 //! ```text
 //! DBSIZE                          :<keys in the selected database>
@@ -6,7 +7,20 @@
 //! FLUSHALL [ASYNC|SYNC]           +OK
 //! CONFIG GET pattern [pattern ..] *<name, value, name, value ...>
 //! CONFIG SET name value [name value ..]   +OK, all or nothing
+//! CONFIG RESETSTAT                +OK; INFO's counters, commandstats and errorstats restart
+//! TIME                            *2 $<unix seconds> $<microseconds>
+//! SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+//!                                 the process exits (no reply); ABORT: -ERR No shutdown in progress.
+//! DEBUG SLEEP seconds             +OK after `seconds` (only this connection waits)
+//! DEBUG SET-ACTIVE-EXPIRE 0|1     +OK; 0 stops the active expiry cycle
+//! DEBUG LOG message               +OK; the message goes to the log
+//! DEBUG HELP                      the subcommands ringkv implements
+//! MONITOR                         +OK, then `+<unix time.micros> [<db> <addr>] "arg" ...` per
+//!                                 command any client runs
 //! ```
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -29,6 +43,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         command("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Reset the stats returned by INFO", config_resetstat),
         command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", config_help),
     ]),
+    since(command("time", 1, LOADING | STALE | FAST, NO_KEYS, "server", "Return the current server time", time), "2.6.0"),
+    command("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NO_KEYS, "server", "Synchronously save the dataset to disk and then shut down the server", shutdown),
+    command("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "A container for debugging commands", debug),
+    command("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Listen for all requests received by the server in real time", monitor),
 ];
 
 pub fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) {
@@ -160,8 +178,182 @@ pub fn set_error_text(error: &SetError) -> String {
     }
 }
 
+/// What Redis' resetServerStats, resetCommandTableStats and resetErrorTableStats reset.
 pub fn config_resetstat(ctx: &mut Ctx, _argv: &[Bytes]) {
-    ctx.server.stats.reset();
+    let server = ctx.server;
+    server.stats.reset();
+    server.command_stats.reset();
+    server.error_stats.reset();
+    server.keyspace.expired_keys.store(0, Ordering::Relaxed);
+    server.expiry.time_cap_reached.store(0, Ordering::Relaxed);
+    ctx.reply.ok();
+}
+
+pub fn time(ctx: &mut Ctx, _argv: &[Bytes]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk_int(now.as_secs() as i64);
+    ctx.reply.bulk_int(i64::from(now.subsec_micros()));
+}
+
+/// SHUTDOWN: logs like Redis and ends the process. There are no replicas to wait for and
+/// no persistence yet, so SAVE (or a configured save policy) only says so in the log.
+pub fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) {
+    let (mut save, mut nosave, mut flagged, mut abort) = (false, false, false, false);
+    for arg in &argv[1..] {
+        if args::is(arg, "NOSAVE") {
+            nosave = true;
+        } else if args::is(arg, "SAVE") {
+            save = true;
+        } else if !(args::is(arg, "NOW") || args::is(arg, "FORCE")) {
+            if args::is(arg, "ABORT") {
+                abort = true;
+                continue;
+            }
+            return ctx.reply.error(errors::SYNTAX);
+        }
+        flagged = true;
+    }
+    if (abort && flagged) || (save && nosave) {
+        return ctx.reply.error(errors::SYNTAX);
+    }
+    if abort {
+        // A shutdown never waits here (no replicas to catch up), so none can be aborted.
+        return ctx.reply.error("ERR No shutdown in progress.");
+    }
+    crate::warning!("User requested shutdown...");
+    let save_policy = !ctx.server.config.get("save").trim().is_empty();
+    if save || (save_policy && !nosave) {
+        crate::notice!(
+            "Not saving the final RDB snapshot before exiting: ringkv has no persistence yet."
+        );
+    }
+    crate::warning!("ringkv is now ready to exit, bye bye...");
+    std::process::exit(0);
+}
+
+/// DEBUG's subcommands that Redis has and ringkv does not, refused by name rather than
+/// as unknown.
+const DEBUG_NOT_SUPPORTED: &[&str] = &[
+    "aof-flush-sleep",
+    "assert",
+    "change-repl-id",
+    "config-rewrite-force-all",
+    "crash-and-recover",
+    "digest",
+    "digest-value",
+    "error",
+    "leak",
+    "htstats",
+    "htstats-key",
+    "loadaof",
+    "replicate",
+    "mallctl",
+    "mallctl-str",
+    "object",
+    "drop-cluster-packet-filter",
+    "oom",
+    "panic",
+    "populate",
+    "protocol",
+    "reload",
+    "restart",
+    "sdslen",
+    "segfault",
+    "quicklist-packed-threshold",
+    "set-skip-checksum-validation",
+    "stringmatch-test",
+    "structsize",
+    "listpack",
+    "quicklist",
+    "client-eviction",
+    "pause-cron",
+    "replybuffer",
+    "clusterlink",
+    "jmap",
+];
+
+pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
+    let sub = &argv[1];
+    match argv.len() {
+        2 if args::is(sub, "HELP") => help(
+            ctx,
+            "DEBUG",
+            &[
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        ),
+        3 if args::is(sub, "SLEEP") => {
+            // strtod: the longest numeric prefix, 0 when there is none.
+            let seconds = leading_f64(&argv[2]);
+            let pause = if seconds > 0.0 {
+                Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
+            } else {
+                Duration::ZERO
+            };
+            ctx.client.sleep = Some(pause);
+            ctx.reply.ok();
+        }
+        3 if args::is(sub, "SET-ACTIVE-EXPIRE") => {
+            // atoi: anything that is not a non-zero number turns the cycle off.
+            let enabled = leading_f64(&argv[2]).trunc() != 0.0;
+            ctx.server.expiry.enabled.store(enabled, Ordering::Relaxed);
+            ctx.reply.ok();
+        }
+        3 if args::is(sub, "LOG") => {
+            crate::warning!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
+            ctx.reply.ok();
+        }
+        _ => {
+            let name = String::from_utf8_lossy(sub);
+            if DEBUG_NOT_SUPPORTED.iter().any(|n| args::is(sub, n)) {
+                ctx.reply.error(format!(
+                    "ERR DEBUG {} is not supported by ringkv",
+                    name.to_ascii_uppercase()
+                ));
+            } else {
+                ctx.reply.error(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                    name.chars().take(128).collect::<String>()
+                ));
+            }
+        }
+    }
+}
+
+/// C's strtod on an argument: the value of its longest numeric prefix, or 0.
+fn leading_f64(arg: &[u8]) -> f64 {
+    // Longer numbers mean nothing more; the cap keeps a huge argument from costing time.
+    let text = String::from_utf8_lossy(&arg[..arg.len().min(64)]);
+    let text = text.trim_start();
+    (1..=text.len())
+        .rev()
+        .filter(|&end| text.is_char_boundary(end))
+        .find_map(|end| args::parse_f64(&text.as_bytes()[..end]))
+        .unwrap_or(0.0)
+}
+
+/// MONITOR: the connection receives every command from then on. A client already
+/// monitoring gets no reply, like in Redis; inside EXEC it is refused.
+pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) {
+    if ctx.client.in_exec {
+        return ctx
+            .reply
+            .error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    if ctx.client.monitor.is_some() {
+        return;
+    }
+    ctx.client.monitor = Some(ctx.server.monitors.add(ctx.client.id));
     ctx.reply.ok();
 }
 
@@ -190,7 +382,7 @@ pub fn help(ctx: &mut Ctx, command: &str, lines: &[&str]) {
         ctx.reply.simple(line);
     }
     ctx.reply.simple("HELP");
-    ctx.reply.simple("    Print this help.");
+    ctx.reply.simple("    Prints this help.");
 }
 
 /// Applies start-up settings (config file, then flags) with the same rules as CONFIG SET,
