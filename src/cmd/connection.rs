@@ -9,7 +9,7 @@
 //! HELLO [2 [AUTH user pass] [SETNAME name]]
 //!                          *14: server redis version 7.0.15 proto 2 id <id> mode standalone
 //!                          role master modules *0 (RESP3 is refused with -NOPROTO)
-//! RESET                    +RESET: db 0, no name, no MULTI, no MONITOR, AUTH again
+//! RESET                    +RESET: db 0, no name, no MULTI, no MONITOR, replies on, AUTH again
 //! CLIENT ID                :<id>
 //! CLIENT SETNAME name      +OK (`name` of '!'..'~' only; empty clears it)
 //! CLIENT GETNAME           the name, or a null bulk
@@ -169,7 +169,7 @@ pub fn hello(ctx: &mut Ctx, argv: &[Bytes]) {
     if !ctx.client.authenticated {
         return ctx.reply.error(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
-             HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and \
              select the RESP protocol version at the same time",
         );
     }
@@ -194,7 +194,8 @@ pub fn hello(ctx: &mut Ctx, argv: &[Bytes]) {
     reply.array(0);
 }
 
-/// RESET: the connection as it was when it connected (Redis' clearClientConnectionState).
+/// RESET: the connection as it was when it connected (Redis' clearClientConnectionState;
+/// like Redis 7.0, CLIENT NO-EVICT survives it).
 pub fn reset(ctx: &mut Ctx, _argv: &[Bytes]) {
     let client = &mut *ctx.client;
     if client.monitor.take().is_some() {
@@ -205,7 +206,6 @@ pub fn reset(ctx: &mut Ctx, _argv: &[Bytes]) {
     client.handle.set_name(None);
     client.reply_off = false;
     client.reply_skip_next = false;
-    client.no_evict = false;
     client.authenticated = !ctx.server.config.hot.password_set.load(Ordering::Relaxed);
     ctx.reply.simple("RESET");
 }
