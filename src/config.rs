@@ -107,6 +107,12 @@ pub static PARAMS: &[Param] = &[
     param("daemonize", "no", Kind::Bool, false),
     param("protected-mode", "yes", Kind::Bool, true),
     param(
+        "enable-debug-command",
+        "no",
+        Kind::Enum(&["no", "yes", "local"]),
+        false,
+    ),
+    param(
         "maxclients",
         "10000",
         Kind::Int {

@@ -87,6 +87,9 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
     let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     let mut title = section.to_string();
     title[..1].make_ascii_uppercase();
+    if section == "cpu" {
+        title = "CPU".into();
+    }
     let _ = write!(out, "# {title}\r\n");
     let mut field = |name: &str, value: &dyn std::fmt::Display| {
         let _ = write!(out, "{name}:{value}\r\n");

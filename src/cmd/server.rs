@@ -11,6 +11,7 @@
 //! TIME                            *2 $<unix seconds> $<microseconds>
 //! SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 //!                                 the process exits (no reply); ABORT: -ERR No shutdown in progress.
+//! DEBUG ...                       refused unless `enable-debug-command` is yes (or local)
 //! DEBUG SLEEP seconds             +OK after `seconds` (only this connection waits)
 //! DEBUG SET-ACTIVE-EXPIRE 0|1     +OK; 0 stops the active expiry cycle
 //! DEBUG LOG message               +OK; the message goes to the log
@@ -275,7 +276,24 @@ const DEBUG_NOT_SUPPORTED: &[&str] = &[
     "jmap",
 ];
 
+/// Whether DEBUG may run for this client: `enable-debug-command` is `no` by default in
+/// Redis 7, `yes` for everyone, or `local` for loopback connections.
+fn debug_allowed(ctx: &Ctx) -> bool {
+    match ctx.server.config.get("enable-debug-command").as_str() {
+        "yes" => true,
+        "local" => ctx.client.addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
 pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
+    if !debug_allowed(ctx) {
+        return ctx.reply.error(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+             \"local\", you can run it from a local connection, otherwise you need to set this \
+             option in the configuration file, and then restart the server.",
+        );
+    }
     let sub = &argv[1];
     match argv.len() {
         2 if args::is(sub, "HELP") => help(

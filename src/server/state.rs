@@ -194,9 +194,11 @@ impl ErrorStats {
         }
     }
 
-    /// (code, count) in the order the codes were first seen.
+    /// (code, count) ordered by code, as Redis' radix tree lists them.
     pub fn snapshot(&self) -> Vec<(String, u64)> {
-        lock(&self.counts).clone()
+        let mut counts = lock(&self.counts).clone();
+        counts.sort();
+        counts
     }
 
     pub fn reset(&self) {
