@@ -212,7 +212,7 @@ pub static PARAMS: &[Param] = &[
     aliased(
         "hash-max-listpack-entries",
         &["hash-max-ziplist-entries"],
-        "128",
+        "512",
         LONG,
     ),
     aliased(

@@ -76,8 +76,14 @@ pub fn quit(ctx: &mut Ctx, _argv: &[Bytes]) {
 }
 
 pub fn select(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Some(index) = args::parse_i32(&argv[1]) else {
+    // Redis' getIntFromObjectOrReply: not a number, or a number beyond a C int.
+    let Some(index) = args::parse_i64(&argv[1]) else {
         ctx.reply.error(errors::NOT_AN_INTEGER);
+        return;
+    };
+    let Ok(index) = i32::try_from(index) else {
+        ctx.reply
+            .error("ERR value is out of range, value must between -2147483648 and 2147483647");
         return;
     };
     if index < 0 || index as usize >= ctx.server.keyspace.databases() {

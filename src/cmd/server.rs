@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use super::{args, errors, wrong_arity, Ctx};
+use super::{args, errors, Ctx};
 use crate::config::{Config, SetError};
 use crate::db::Shard;
 
@@ -103,9 +103,28 @@ pub fn flushall(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.reply.ok();
 }
 
+/// CONFIG GET: a name without glob characters is answered under the spelling it was
+/// asked with (`CONFIG GET MAXMEMORY` -> `MAXMEMORY`), a pattern under the parameter's
+/// names; each parameter appears once.
 pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
-    let patterns: Vec<&[u8]> = argv[2..].iter().map(|p| &p[..]).collect();
-    let pairs = ctx.server.config.matching(&patterns);
+    let config = &ctx.server.config;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for pattern in &argv[2..] {
+        if pattern.iter().any(|b| b"[*?".contains(b)) {
+            for (name, value) in config.matching(&[&pattern[..]]) {
+                if seen.insert(name.to_ascii_lowercase()) {
+                    pairs.push((name.to_string(), value));
+                }
+            }
+        } else {
+            let name = String::from_utf8_lossy(pattern);
+            if Config::find(&name).is_some() && seen.insert(name.to_ascii_lowercase()) {
+                let value = config.get(&name);
+                pairs.push((name.into_owned(), value));
+            }
+        }
+    }
     ctx.reply.array(pairs.len() * 2);
     for (name, value) in pairs {
         ctx.reply.bulk(name.as_bytes());
@@ -114,8 +133,9 @@ pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
+    // Redis 7.0 answers an odd number of arguments with a plain syntax error.
     if argv.len() % 2 == 1 {
-        ctx.reply.error(wrong_arity("config|set"));
+        ctx.reply.error(errors::SYNTAX);
         return;
     }
     let text: Vec<String> = argv[2..]
