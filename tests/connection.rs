@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod common;
+mod fields;
 
 use std::time::{Duration, Instant};
 
@@ -10,21 +11,11 @@ use common::{info_field, Client, Resp, Server};
 
 /// The fields of one CLIENT LIST / CLIENT INFO line, in order.
 fn fields(line: &str) -> Vec<(String, String)> {
-    line.trim_end_matches('\n')
-        .split(' ')
-        .map(|f| {
-            let (k, v) = f.split_once('=').unwrap_or_else(|| panic!("field {f:?}"));
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+    fields::pairs(line, ' ')
 }
 
 fn field(line: &str, name: &str) -> String {
-    fields(line)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+    fields::value(line, ' ', name)
 }
 
 /// CLIENT LIST's lines.

@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod common;
+mod fields;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,20 +21,11 @@ fn cmdstat(c: &mut Client, name: &str) -> Option<String> {
 
 /// The counters of a `calls=1,usec=2,usec_per_call=2.00,rejected_calls=0,failed_calls=0`.
 fn counters(stat: &str) -> Vec<(String, String)> {
-    stat.split(',')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').expect("name=value");
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+    fields::pairs(stat, ',')
 }
 
 fn counter(stat: &str, name: &str) -> String {
-    counters(stat)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in {stat}"))
+    fields::value(stat, ',', name)
 }
 
 /// Section titles of an INFO reply, in order.
