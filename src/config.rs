@@ -23,6 +23,8 @@ pub enum Kind {
     Memory {
         max: u64,
     },
+    /// A byte count, or a percentage of `maxmemory` (`10%`, at most 100%).
+    MemoryOrPercent,
     Enum(&'static [&'static str]),
     Text,
     /// Pairs of `<seconds> <changes>`, or empty.
@@ -38,6 +40,9 @@ pub struct Param {
     pub kind: Kind,
     /// Settable with CONFIG SET (others only at start-up).
     pub mutable: bool,
+    /// Left out of CONFIG GET patterns; only its exact name shows it (Redis' test-only
+    /// parameters such as `key-load-delay`).
+    pub hidden: bool,
 }
 
 const fn param(name: &'static str, default: &'static str, kind: Kind, mutable: bool) -> Param {
@@ -47,6 +52,14 @@ const fn param(name: &'static str, default: &'static str, kind: Kind, mutable: b
         default,
         kind,
         mutable,
+        hidden: false,
+    }
+}
+
+const fn hidden(name: &'static str, default: &'static str, kind: Kind) -> Param {
+    Param {
+        hidden: true,
+        ..param(name, default, kind, true)
     }
 }
 
@@ -62,6 +75,7 @@ const fn aliased(
         default,
         kind,
         mutable: true,
+        hidden: false,
     }
 }
 
@@ -147,6 +161,15 @@ pub static PARAMS: &[Param] = &[
     param("appendonly", "no", Kind::Bool, true),
     param("appendfilename", "appendonly.aof", Kind::Text, false),
     param("maxmemory", "0", MEM, true),
+    param("maxmemory-clients", "0", Kind::MemoryOrPercent, true),
+    hidden(
+        "key-load-delay",
+        "0",
+        Kind::Int {
+            min: i32::MIN as i64,
+            max: i32::MAX as i64,
+        },
+    ),
     param(
         "maxmemory-policy",
         "noeviction",
@@ -225,7 +248,10 @@ pub static PARAMS: &[Param] = &[
         "list-max-listpack-size",
         &["list-max-ziplist-size"],
         "-2",
-        LONG,
+        Kind::Int {
+            min: i32::MIN as i64,
+            max: i32::MAX as i64,
+        },
     ),
     param("list-compress-depth", "0", INT, true),
     param("set-max-intset-entries", "512", LONG, true),
@@ -315,6 +341,9 @@ impl Config {
         let values = self.read();
         let mut out = Vec::new();
         for (param, value) in PARAMS.iter().zip(values.iter()) {
+            if param.hidden {
+                continue;
+            }
             for name in std::iter::once(&param.name).chain(param.aliases) {
                 if patterns
                     .iter()
@@ -416,6 +445,20 @@ fn normalise(param: &Param, value: &str) -> Result<String, String> {
             }
             Ok(n.to_string())
         }
+        Kind::MemoryOrPercent => match value.strip_suffix('%') {
+            Some(percent) => {
+                let n: u64 = percent
+                    .parse()
+                    .map_err(|_| "argument must be a memory or percent value".to_string())?;
+                if n > 100 {
+                    return Err("percentage argument must be less or equal to 100".into());
+                }
+                Ok(format!("{n}%"))
+            }
+            None => parse_memory(value)
+                .map(|n| n.to_string())
+                .ok_or_else(|| "argument must be a memory or percent value".to_string()),
+        },
         Kind::Enum(choices) => choices
             .iter()
             .find(|c| c.eq_ignore_ascii_case(value))

@@ -354,4 +354,22 @@ server_test! {
             assert!(srv.log().contains("no persistence"), "{}", srv.log());
         }
     }
+
+    fn config_set_of_startup_parameters_to_their_value_is_accepted(srv) {
+        let mut c = srv.client();
+        let port = srv.port().to_string();
+        c.expect(&["CONFIG", "SET", "port", &port], "+OK\r\n");
+        c.expect(&["CONFIG", "SET", "bind", "127.0.0.1", "maxmemory", "5mb"], "+OK\r\n");
+        c.expect(&["CONFIG", "GET", "maxmemory"], "*2\r\n$9\r\nmaxmemory\r\n$7\r\n5242880\r\n");
+        // A port someone else listens on cannot be taken; nothing else changes.
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy_port = busy.local_addr().unwrap().port().to_string();
+        let reply = String::from_utf8(c.cmd(&["CONFIG", "SET", "maxmemory", "1", "port", &busy_port])).unwrap();
+        assert!(
+            reply.starts_with("-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"),
+            "{reply}"
+        );
+        c.expect(&["CONFIG", "GET", "maxmemory"], "*2\r\n$9\r\nmaxmemory\r\n$7\r\n5242880\r\n");
+        c.expect(&["CONFIG", "GET", "port"], &format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()));
+    }
 }

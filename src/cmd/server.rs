@@ -161,11 +161,52 @@ pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
             }
         }
     }
+    // Parameters fixed when the workers start (Redis can rebind its port at run time):
+    // setting the value they already have is a no-op, and a port that cannot be bound
+    // fails the way Redis' apply step does.
+    let config = &ctx.server.config;
+    let fixed = |name: &str| {
+        FIXED_AT_STARTUP
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+    };
+    for (name, value) in &pairs {
+        if name.eq_ignore_ascii_case("port") && *value != config.get("port") {
+            if let Err(reason) = port_bindable(value, &config.get("bind")) {
+                let message = SetError::Invalid {
+                    name: name.to_string(),
+                    reason: format!("Unable to listen on this port: {reason}"),
+                };
+                return ctx.reply.error(set_error_text(&message));
+            }
+        }
+    }
+    pairs.retain(|(name, value)| !(fixed(name) && *value == config.get(name)));
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match ctx.server.config.set_many(&borrowed, false) {
         Ok(()) => ctx.reply.ok(),
         Err(e) => ctx.reply.error(set_error_text(&e)),
     }
+}
+
+/// Parameters Redis may change at run time that ringkv only reads at start-up.
+const FIXED_AT_STARTUP: &[&str] = &["port", "bind", "threads", "io-backend"];
+
+/// Whether a listener could bind `port` on every required `bind` address now.
+fn port_bindable(port: &str, bind: &str) -> Result<(), String> {
+    let Ok(port) = port.parse::<u16>() else {
+        // Not a port: CONFIG SET's validation words that error.
+        return Ok(());
+    };
+    let addrs = crate::server::listener::parse_bind(bind, port)?;
+    for (addr, optional) in addrs {
+        if let Err(e) = crate::server::listener::ensure_port_free(addr) {
+            if !optional {
+                return Err(io_reason(&e));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Changes the working directory and returns its absolute path.
