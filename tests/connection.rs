@@ -256,6 +256,25 @@ server_test! {
         c.expect(&["CLIENT", "REPLY", "maybe"], "-ERR syntax error\r\n");
     }
 
+    fn client_reply_off_also_silences_a_blocked_command(srv) {
+        let mut c = connected(srv);
+        let id = client_id(&mut c);
+        // One batch: PING's reply is written before the BLPOP waits.
+        let mut batch = common::multibulk(&["PING"]);
+        batch.extend(common::multibulk(&["CLIENT", "REPLY", "OFF"]));
+        batch.extend(common::multibulk(&["BLPOP", "list", "0"]));
+        c.send(&batch);
+        c.expect_reply("+PONG\r\n");
+        let mut other = srv.client();
+        common::wait_for(Duration::from_secs(5), "the BLPOP to block", || {
+            let line = line_of(&mut other, id)?;
+            (field(&line, "flags") == "b").then_some(())
+        });
+        other.expect(&["RPUSH", "list", "x"], ":1\r\n");
+        c.expect(&["CLIENT", "REPLY", "ON"], "+OK\r\n");
+        other.expect(&["LLEN", "list"], ":0\r\n");
+    }
+
     fn client_no_evict_sets_the_e_flag(srv) {
         let mut c = srv.client();
         c.expect(&["CLIENT", "NO-EVICT", "on"], "+OK\r\n");

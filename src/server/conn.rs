@@ -89,7 +89,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                 Ok(true) => {
                     client.argv_bytes = argv.iter().map(|a: &Bytes| a.len()).sum();
                     client.pending_reply = reply.len();
-                    let mark = reply.len();
+                    let mut mark = reply.len();
                     let mut ctx = Ctx {
                         server,
                         client: &mut *client,
@@ -101,6 +101,8 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
                             return stop;
                         }
+                        // The buffer restarts empty: CLIENT REPLY OFF drops from there.
+                        mark = 0;
                         let waited = wait_while_blocked(server, client, &mut reply, &argv);
                         if let Err(stop) = or_killed(&handle, waited).await {
                             return stop;
