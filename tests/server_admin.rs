@@ -332,27 +332,11 @@ server_test! {
     }
 
     fn shutdown_ends_the_process(srv) {
-        let mut c = srv.client();
-        c.send_cmd(&["SHUTDOWN", "NOSAVE", "NOW"]);
-        c.expect_closed();
-        common::wait_for(Duration::from_secs(5), "the server to exit", || {
-            (!srv.is_running()).then_some(())
-        });
-        if testing_ringkv() {
-            assert!(srv.log().contains("User requested shutdown..."), "{}", srv.log());
-        }
+        shutdown_and_read_log(srv, &["SHUTDOWN", "NOSAVE", "NOW"], "User requested shutdown...");
     }
 
     fn shutdown_save_says_nothing_is_saved(srv) {
-        let mut c = srv.client();
-        c.send_cmd(&["SHUTDOWN", "SAVE"]);
-        c.expect_closed();
-        common::wait_for(Duration::from_secs(5), "the server to exit", || {
-            (!srv.is_running()).then_some(())
-        });
-        if testing_ringkv() {
-            assert!(srv.log().contains("no persistence"), "{}", srv.log());
-        }
+        shutdown_and_read_log(srv, &["SHUTDOWN", "SAVE"], "no persistence");
     }
 
     fn config_set_of_startup_parameters_to_their_value_is_accepted(srv) {
@@ -371,5 +355,19 @@ server_test! {
         );
         c.expect(&["CONFIG", "GET", "maxmemory"], "*2\r\n$9\r\nmaxmemory\r\n$7\r\n5242880\r\n");
         c.expect(&["CONFIG", "GET", "port"], &format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()));
+    }
+}
+
+/// Sends a SHUTDOWN, checks the connection closes without a reply and the process exits,
+/// and (for ringkv) that its log says `logged`.
+fn shutdown_and_read_log(srv: &mut common::Server, shutdown: &[&str], logged: &str) {
+    let mut c = srv.client();
+    c.send_cmd(shutdown);
+    c.expect_closed();
+    common::wait_for(Duration::from_secs(5), "the server to exit", || {
+        (!srv.is_running()).then_some(())
+    });
+    if testing_ringkv() {
+        assert!(srv.log().contains(logged), "{}", srv.log());
     }
 }
