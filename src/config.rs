@@ -23,6 +23,8 @@ pub enum Kind {
     Memory {
         max: u64,
     },
+    /// A byte count, or a percentage of `maxmemory` (`10%`, at most 100%).
+    MemoryOrPercent,
     Enum(&'static [&'static str]),
     Text,
     /// Pairs of `<seconds> <changes>`, or empty.
@@ -38,6 +40,9 @@ pub struct Param {
     pub kind: Kind,
     /// Settable with CONFIG SET (others only at start-up).
     pub mutable: bool,
+    /// Left out of CONFIG GET patterns; only its exact name shows it (Redis' test-only
+    /// parameters such as `key-load-delay`).
+    pub hidden: bool,
 }
 
 const fn param(name: &'static str, default: &'static str, kind: Kind, mutable: bool) -> Param {
@@ -47,6 +52,14 @@ const fn param(name: &'static str, default: &'static str, kind: Kind, mutable: b
         default,
         kind,
         mutable,
+        hidden: false,
+    }
+}
+
+const fn hidden(name: &'static str, default: &'static str, kind: Kind) -> Param {
+    Param {
+        hidden: true,
+        ..param(name, default, kind, true)
     }
 }
 
@@ -62,6 +75,7 @@ const fn aliased(
         default,
         kind,
         mutable: true,
+        hidden: false,
     }
 }
 
@@ -102,7 +116,8 @@ pub static PARAMS: &[Param] = &[
     param("logfile", "", Kind::Text, false),
     param("daemonize", "no", Kind::Bool, false),
     param("protected-mode", "yes", Kind::Bool, true),
-    param("maxclients", "10000", Kind::Int { min: 1, max: i32::MAX as i64 }, true),
+    param( "enable-debug-command", "no", Kind::Enum(&["no", "yes", "local"]), false),
+    param( "maxclients", "10000", Kind::Int { min: 1, max: i32::MAX as i64 }, true),
     param("timeout", "0", INT, true),
     param("tcp-keepalive", "300", INT, true),
     param("tcp-backlog", "511", INT, false),
@@ -117,8 +132,10 @@ pub static PARAMS: &[Param] = &[
     param("appendonly", "no", Kind::Bool, true),
     param("appendfilename", "appendonly.aof", Kind::Text, false),
     param("maxmemory", "0", MEM, true),
-    param("maxmemory-policy", "noeviction", Kind::Enum(EVICTION_POLICIES), true),
-    param("maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }, true),
+    param("maxmemory-clients", "0", Kind::MemoryOrPercent, true),
+    hidden( "key-load-delay", "0", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }),
+    param( "maxmemory-policy", "noeviction", Kind::Enum(EVICTION_POLICIES), true),
+    param( "maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }, true),
     aliased("replicaof", &["slaveof"], "", Kind::Text),
     param("masterauth", "", Kind::Text, true),
     param("masteruser", "", Kind::Text, true),
@@ -146,9 +163,9 @@ pub static PARAMS: &[Param] = &[
     param("active-expire-effort", "1", Kind::Int { min: 1, max: 10 }, true),
     param("activerehashing", "yes", Kind::Bool, true),
     param("activedefrag", "no", Kind::Bool, true),
-    aliased("hash-max-listpack-entries", &["hash-max-ziplist-entries"], "512", LONG),
-    aliased("hash-max-listpack-value", &["hash-max-ziplist-value"], "64", LONG),
-    aliased("list-max-listpack-size", &["list-max-ziplist-size"], "-2", LONG),
+    aliased( "hash-max-listpack-entries", &["hash-max-ziplist-entries"], "512", LONG),
+    aliased( "hash-max-listpack-value", &["hash-max-ziplist-value"], "64", LONG),
+    aliased( "list-max-listpack-size", &["list-max-ziplist-size"], "-2", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }),
     param("list-compress-depth", "0", INT, true),
     param("set-max-intset-entries", "512", LONG, true),
     aliased("zset-max-listpack-entries", &["zset-max-ziplist-entries"], "128", LONG),
@@ -221,30 +238,21 @@ impl Config {
         self.get(name) == "yes"
     }
 
-    /// CONFIG GET: for each pattern, the parameters whose name or alias it matches, each
-    /// name once. A pattern without glob characters is a plain lookup and, like Redis,
-    /// answers under the name exactly as given (`MAXMEMORY`).
-    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+    /// Every `(name, value)` whose name or alias matches one of the glob `patterns`, in
+    /// table order; hidden parameters answer only to their exact name, so never here.
+    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
         let values = self.read();
-        let mut out: Vec<(String, String)> = Vec::new();
-        let mut add = |name: String, index: usize| {
-            if !out.iter().any(|(seen, _)| *seen == name) {
-                out.push((name, values[index].clone()));
-            }
-        };
-        for pattern in patterns {
-            if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
-                let name = String::from_utf8_lossy(pattern).into_owned();
-                if let Some(index) = Self::find(&name) {
-                    add(name, index);
-                }
+        let mut out = Vec::new();
+        for (param, value) in PARAMS.iter().zip(values.iter()) {
+            if param.hidden {
                 continue;
             }
-            for (index, param) in PARAMS.iter().enumerate() {
-                for name in std::iter::once(&param.name).chain(param.aliases) {
-                    if glob_match(pattern, name.as_bytes(), true) {
-                        add(name.to_string(), index);
-                    }
+            for name in std::iter::once(&param.name).chain(param.aliases) {
+                if patterns
+                    .iter()
+                    .any(|p| glob_match(p, name.as_bytes(), true))
+                {
+                    out.push((*name, value.clone()));
                 }
             }
         }
@@ -340,6 +348,20 @@ fn normalise(param: &Param, value: &str) -> Result<String, String> {
             }
             Ok(n.to_string())
         }
+        Kind::MemoryOrPercent => match value.strip_suffix('%') {
+            Some(percent) => {
+                let n: u64 = percent
+                    .parse()
+                    .map_err(|_| "argument must be a memory or percent value".to_string())?;
+                if n > 100 {
+                    return Err("percentage argument must be less or equal to 100".into());
+                }
+                Ok(format!("{n}%"))
+            }
+            None => parse_memory(value)
+                .map(|n| n.to_string())
+                .ok_or_else(|| "argument must be a memory or percent value".to_string()),
+        },
         Kind::Enum(choices) => choices
             .iter()
             .find(|c| c.eq_ignore_ascii_case(value))
@@ -478,18 +500,10 @@ mod tests {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        assert!(names.contains(&"hash-max-listpack-entries".to_string()));
-        assert!(names.contains(&"hash-max-ziplist-entries".to_string()));
-        assert!(names.contains(&"set-max-intset-entries".to_string()));
-        assert!(!names.contains(&"port".to_string()));
-        let plain = config.matching(&[b"MAXMEMORY", b"maxmemory", b"MAXMEMORY"]);
-        assert_eq!(
-            plain,
-            vec![
-                ("MAXMEMORY".into(), "0".into()),
-                ("maxmemory".into(), "0".into())
-            ]
-        );
+        assert!(names.contains(&"hash-max-listpack-entries"));
+        assert!(names.contains(&"hash-max-ziplist-entries"));
+        assert!(names.contains(&"set-max-intset-entries"));
+        assert!(!names.contains(&"port"));
     }
 
     #[test]

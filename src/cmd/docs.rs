@@ -21,6 +21,22 @@ pub fn syntax(full_name: &str) -> &'static str {
         "echo" => "message",
         "select" => "index:integer",
         "auth" => "[username] password",
+        "hello" => {
+            "[arguments=(protover:integer [AUTH (username_password=username password)] \
+             [SETNAME clientname])]"
+        }
+        "client|setname" => "connection-name",
+        "client|list" => {
+            "[TYPE (normal_master_replica_pubsub=NORMAL|MASTER|REPLICA|PUBSUB)] \
+             [ID (id=client-id:integer...)]"
+        }
+        "client|kill" => {
+            "[ID client-id:integer] [TYPE (normal_master_slave_pubsub=NORMAL|MASTER|SLAVE\
+             |REPLICA|PUBSUB)] [USER username] [ADDR ip-port] [LADDR ip-port] [SKIPME yes-no]"
+        }
+        "client|no-evict" => "(enabled=ON|OFF)",
+        "client|reply" => "(on_off_skip=ON|OFF|SKIP)",
+        "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
         "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" | "expiretime"
         | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime"
         | "object|refcount" => "key:key",

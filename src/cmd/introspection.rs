@@ -4,6 +4,8 @@
 //! INFO [section ...]              $<"# Server\r\nredis_version:7.0.15\r\n...">
 //! COMMAND                         *<one COMMAND INFO entry per command>
 //! COMMAND COUNT | INFO [name ..] | DOCS [name ..] | LIST [FILTERBY ...] | HELP
+//! COMMAND GETKEYS cmd arg ..      *<the keys of that command line>
+//! COMMAND GETKEYSANDFLAGS cmd arg ..   *<*2 key *<flags such as RO access>> per key
 //! ```
 
 use std::fmt::Write;
@@ -31,6 +33,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             command("docs", -2, LOADING | STALE, NO_KEYS, "server", "Get array of specific Redis command documentation", command_docs),
             command("list", -2, LOADING | STALE, NO_KEYS, "server", "Get an array of Redis command names", command_list),
             command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", command_help),
+            since(command("getkeys", -4, LOADING | STALE, NO_KEYS, "server", "Extract keys given a full Redis command", command_getkeys), "2.8.13"),
+            since(command("getkeysandflags", -4, LOADING | STALE, NO_KEYS, "server", "Extract keys and access flags given a full Redis command", command_getkeysandflags), "7.0.0"),
         ])
     },
 ];
@@ -38,30 +42,35 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// The Redis version ringkv answers as: clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "cluster",
-    "keyspace",
+/// Every INFO section in Redis' order, and whether `INFO` / `INFO default` includes it.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
 ];
 
+/// INFO [section ...]: `default` (also no argument) is the default sections, `all` and
+/// `everything` are every section; names are case-insensitive, unknown ones ignored, and
+/// each section appears once, in Redis' order.
 pub fn info(ctx: &mut Ctx, argv: &[Bytes]) {
     let asked: Vec<String> = argv[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())
         .collect();
-    let everything = asked.is_empty()
-        || asked
-            .iter()
-            .any(|s| matches!(s.as_str(), "all" | "everything" | "default"));
+    let all = asked.iter().any(|s| s == "all" || s == "everything");
+    let defaults = asked.is_empty() || asked.iter().any(|s| s == "default");
     let mut text = String::new();
-    for section in DEFAULT_SECTIONS {
-        if everything || asked.iter().any(|s| s == section) {
+    for &(section, by_default) in SECTIONS {
+        if all || (defaults && by_default) || asked.iter().any(|s| s == section) {
             if !text.is_empty() {
                 text.push_str("\r\n");
             }
@@ -78,6 +87,9 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
     let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     let mut title = section.to_string();
     title[..1].make_ascii_uppercase();
+    if section == "cpu" {
+        title = "CPU".into();
+    }
     let _ = write!(out, "# {title}\r\n");
     let mut field = |name: &str, value: &dyn std::fmt::Display| {
         let _ = write!(out, "{name}:{value}\r\n");
@@ -157,6 +169,7 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("evicted_keys", &0);
             field("keyspace_hits", &load(&stats.keyspace_hits));
             field("keyspace_misses", &load(&stats.keyspace_misses));
+            field("total_error_replies", &load(&stats.error_replies));
         }
         "replication" => {
             field("role", &"master");
@@ -180,6 +193,39 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("used_cpu_user", &format!("{user:.6}"));
         }
         "cluster" => field("cluster_enabled", &0),
+        "modules" => {}
+        "commandstats" => {
+            for position in 0..super::table_len() as u32 {
+                let (Some(counters), Some((spec, parent))) = (
+                    server.command_stats.get(position),
+                    super::at_position(position),
+                ) else {
+                    continue;
+                };
+                let calls = load(&counters.calls);
+                let rejected = load(&counters.rejected_calls);
+                let failed = load(&counters.failed_calls);
+                if calls == 0 && rejected == 0 && failed == 0 {
+                    continue;
+                }
+                let usec = load(&counters.usec);
+                let per_call = if calls == 0 {
+                    0.0
+                } else {
+                    usec as f64 / calls as f64
+                };
+                let line = format!(
+                    "calls={calls},usec={usec},usec_per_call={per_call:.2},\
+                     rejected_calls={rejected},failed_calls={failed}"
+                );
+                field(&format!("cmdstat_{}", spec.full_name(parent)), &line);
+            }
+        }
+        "errorstats" => {
+            for (code, count) in server.error_stats.snapshot() {
+                field(&format!("errorstat_{code}"), &format!("count={count}"));
+            }
+        }
         "keyspace" => {
             for (index, db) in server.keyspace.dbs().iter().enumerate() {
                 let keys = db.len();
@@ -194,7 +240,7 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
                 }
             }
         }
-        _ => unreachable!("only sections listed in DEFAULT_SECTIONS are written"),
+        _ => unreachable!("only sections listed in SECTIONS are written"),
     }
 }
 
@@ -421,6 +467,110 @@ pub fn command_list(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.reply.bulk_array(&names);
 }
 
+pub fn command_getkeys(ctx: &mut Ctx, argv: &[Bytes]) {
+    if let Some((_, keys)) = keys_of(ctx, &argv[2..]) {
+        ctx.reply.array(keys.len());
+        for &i in &keys {
+            ctx.reply.bulk(&argv[2 + i]);
+        }
+    }
+}
+
+pub fn command_getkeysandflags(ctx: &mut Ctx, argv: &[Bytes]) {
+    let line = &argv[2..];
+    let Some((spec, keys)) = keys_of(ctx, line) else {
+        return;
+    };
+    let flags = key_flags(spec, line);
+    ctx.reply.array(keys.len());
+    for (n, &i) in keys.iter().enumerate() {
+        ctx.reply.array(2);
+        ctx.reply.bulk(&line[i]);
+        // One flag set per key specification; the last one covers the remaining keys.
+        let set = flags.get(n).or(flags.last()).copied().unwrap_or("");
+        let words: Vec<&str> = set.split_whitespace().collect();
+        ctx.reply.array(words.len());
+        for word in words {
+            ctx.reply.simple(word);
+        }
+    }
+}
+
+/// The command a COMMAND GETKEYS line names and the positions of its keys, or the error
+/// reply (Redis' getKeysSubcommandImpl).
+fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<usize>)> {
+    let found =
+        lookup(&line[0]).and_then(|spec| match (spec.subcommands.is_empty(), line.get(1)) {
+            (true, _) => Some(spec),
+            (false, Some(sub)) => spec
+                .subcommands
+                .iter()
+                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub)),
+            (false, None) => None,
+        });
+    let Some(spec) = found else {
+        ctx.reply.error("ERR Invalid command specified");
+        return None;
+    };
+    let (first, last, step) = spec.keys;
+    if first == 0 {
+        ctx.reply.error("ERR The command has no key arguments");
+        return None;
+    }
+    let argc = line.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        ctx.reply
+            .error("ERR Invalid number of arguments specified for command");
+        return None;
+    }
+    let last = if last < 0 {
+        argc + last
+    } else {
+        last.min(argc - 1)
+    };
+    let keys: Vec<usize> = (first..=last)
+        .step_by(step.max(1) as usize)
+        .map(|i| i as usize)
+        .collect();
+    if keys.is_empty() {
+        ctx.reply
+            .error("ERR Invalid arguments specified for command");
+        return None;
+    }
+    Some((spec, keys))
+}
+
+/// Key specification flags, as Redis 7.0's key specs give them: one entry per key
+/// specification, in order. Commands not listed get flags derived from READONLY/WRITE.
+fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
+    let listed: &[&str] = match spec.name {
+        // SET's flags vary: with GET it also reads the old value.
+        "set" if line[3..].iter().any(|a| args::is(a, "GET")) => &["RW access update"],
+        "set" | "mset" | "setex" | "psetex" | "restore" => &["OW update"],
+        "setnx" | "msetnx" => &["OW insert"],
+        "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
+        | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers" => {
+            &["RO access"]
+        }
+        "llen" | "scard" | "exists" | "type" | "strlen" | "touch" | "sismember" => &["RO"],
+        "incrbyfloat" | "incr" | "decr" | "incrby" | "decrby" | "getset" | "getex" | "move" => {
+            &["RW access update"]
+        }
+        "lpush" | "rpush" | "sadd" | "append" => &["RW insert"],
+        "blpop" | "brpop" | "getdel" | "lpop" | "rpop" | "spop" => &["RW access delete"],
+        "del" | "unlink" => &["RM delete"],
+        "expire" | "pexpire" | "persist" | "expireat" | "pexpireat" | "setrange" => &["RW update"],
+        "srem" => &["RW delete"],
+        "rename" => &["RW access delete", "OW update"],
+        "renamenx" => &["RW access delete", "OW insert"],
+        "copy" => &["RO access", "OW update"],
+        "lmove" => &["RW access delete", "RW insert"],
+        _ if spec.has(flags::WRITE) => &["RW access update"],
+        _ => &["RO access"],
+    };
+    listed.to_vec()
+}
+
 pub fn command_help(ctx: &mut Ctx, _argv: &[Bytes]) {
     super::server::help(
         ctx,
@@ -440,6 +590,10 @@ pub fn command_help(ctx: &mut Ctx, _argv: &[Bytes]) {
             "    Return documentation details about multiple Redis commands.",
             "    If no command names are given, documentation details for all",
             "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
 }

@@ -19,14 +19,16 @@ pub mod set;
 pub mod spec;
 pub mod string;
 
+use std::net::SocketAddr;
 use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hashbrown::HashMap;
 
 use crate::resp::Reply;
 use crate::server::client::Client;
-use crate::server::state::Server;
+use crate::server::state::{Server, Stats};
 
 use spec::NO_AUTH;
 pub use spec::{flags, CommandSpec};
@@ -59,83 +61,235 @@ pub fn commands() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
-/// Commands by lower-case name, built once.
-fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
-    INDEX.get_or_init(|| commands().map(|c| (c.name, c)).collect())
+/// The command table flattened once: every command followed by its subcommands, each
+/// at a fixed position that per-command counters and CLIENT LIST's `cmd` use.
+struct Table {
+    by_name: HashMap<&'static str, (&'static CommandSpec, u32)>,
+    /// (command, parent) by position.
+    flat: Vec<(&'static CommandSpec, Option<&'static CommandSpec>)>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut by_name = HashMap::new();
+        let mut flat = Vec::new();
+        for spec in commands() {
+            by_name.insert(spec.name, (spec, flat.len() as u32));
+            flat.push((spec, None));
+            flat.extend(spec.subcommands.iter().map(|sub| (sub, Some(spec))));
+        }
+        Table { by_name, flat }
+    })
+}
+
+/// How many positions the flattened table has (commands and subcommands).
+pub fn table_len() -> usize {
+    table().flat.len()
+}
+
+/// The command (and its parent, for a subcommand) at a table position.
+pub fn at_position(position: u32) -> Option<(&'static CommandSpec, Option<&'static CommandSpec>)> {
+    table().flat.get(position as usize).copied()
 }
 
 /// Finds a command by name, case-insensitively, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_with_position(name).map(|(spec, _)| spec)
+}
+
+fn lookup_with_position(name: &[u8]) -> Option<(&'static CommandSpec, u32)> {
     let mut lower = [0u8; 32];
     let lower = lower.get_mut(..name.len())?;
     for (dst, src) in lower.iter_mut().zip(name) {
         *dst = src.to_ascii_lowercase();
     }
-    index().get(std::str::from_utf8(lower).ok()?).copied()
+    table()
+        .by_name
+        .get(std::str::from_utf8(lower).ok()?)
+        .copied()
 }
 
-fn lookup_subcommand(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
-    parent
+/// A subcommand of `parent` (at `position`) by name, with its own position.
+fn lookup_subcommand(
+    parent: &'static CommandSpec,
+    position: u32,
+    name: &[u8],
+) -> Option<(&'static CommandSpec, u32)> {
+    let index = parent
         .subcommands
         .iter()
-        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+        .position(|s| s.name.as_bytes().eq_ignore_ascii_case(name))?;
+    Some((&parent.subcommands[index], position + 1 + index as u32))
 }
 
 /// Executes one command, appending its reply. Inside MULTI the command is queued instead,
 /// and a refused command marks the transaction failed.
+///
+/// Every executed command is counted for INFO commandstats (calls, time, failures) and,
+/// while someone runs MONITOR, shown to the monitors.
 pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
-    let spec = match resolve(ctx, argv) {
-        Ok(spec) => spec,
-        Err(message) => {
-            ctx.reply.error(message);
-            if let Some(transaction) = &mut ctx.client.transaction {
-                transaction.failed = true;
-            }
-            return;
-        }
+    let (spec, position) = match resolve(ctx, argv) {
+        Ok(found) => found,
+        Err(rejection) => return reject(ctx, rejection),
     };
-    if let Some(transaction) = &mut ctx.client.transaction {
-        if !multi::controls_transaction(spec.name) {
-            transaction.queued.push(argv.to_vec());
-            ctx.reply.simple("QUEUED");
-            return;
+    ctx.client.last_command = Some(position);
+    if ctx.client.transaction.is_some() && !multi::controls_transaction(spec.name) {
+        if spec.has(spec::NO_MULTI) {
+            return reject(
+                ctx,
+                Rejection {
+                    message: "ERR Command not allowed inside a transaction".into(),
+                    position: Some(position),
+                },
+            );
         }
+        if let Some(transaction) = &mut ctx.client.transaction {
+            transaction.queued.push(argv.to_vec());
+        }
+        ctx.reply.simple("QUEUED");
+        return;
     }
     let handler = spec
         .handler
         .expect("containers without a handler always dispatch to a subcommand");
+    let mark = ctx.reply.len();
+    let started = Instant::now();
     handler(ctx, argv);
-    ctx.server
-        .stats
-        .commands_processed
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let usec = started.elapsed().as_micros() as u64;
+    let failed = ctx.reply.buf.get(mark) == Some(&b'-');
+    if failed {
+        count_error(ctx.server, &ctx.reply.buf[mark + 1..]);
+    }
+    // A blocked command runs again when woken: it is counted once, when it completes.
+    if ctx.client.blocked.is_none() {
+        ctx.server.command_stats.record(position, usec, failed);
+        Stats::add(&ctx.server.stats.commands_processed, 1);
+    }
+    // Like Redis, administrative commands are not shown (they may carry secrets).
+    if ctx.server.monitors.active() && !spec.has(spec::ADMIN) && !ctx.client.reprocessing {
+        let line = monitor_line(ctx.client.db, &ctx.client.addr, argv, spec.name);
+        ctx.server.monitors.feed(line);
+    }
+}
+
+/// A command refused before it ran, and its table position when it was found.
+struct Rejection {
+    message: String,
+    position: Option<u32>,
+}
+
+fn reject(ctx: &mut Ctx, rejection: Rejection) {
+    if let Some(position) = rejection.position {
+        ctx.server.command_stats.reject(position);
+        ctx.client.last_command = Some(position);
+    }
+    count_error(ctx.server, rejection.message.as_bytes());
+    ctx.reply.error(rejection.message);
+    if let Some(transaction) = &mut ctx.client.transaction {
+        transaction.failed = true;
+    }
+}
+
+/// Counts an error reply (its text without the leading `-`) for INFO.
+pub fn count_error(server: &Server, message: &[u8]) {
+    Stats::add(&server.stats.error_replies, 1);
+    server.error_stats.count(message);
+}
+
+/// One MONITOR line: `+1700000000.123456 [0 127.0.0.1:54321] "set" "k" "v"`, arguments
+/// quoted as Redis' sdscatrepr quotes them and passwords replaced by `(redacted)`.
+fn monitor_line(db: usize, addr: &SocketAddr, argv: &[Bytes], name: &str) -> Bytes {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        db,
+        addr
+    )
+    .into_bytes();
+    let hello_auth = (name == "hello")
+        .then(|| {
+            argv.iter()
+                .skip(2)
+                .position(|a| args::is(a, "AUTH"))
+                .map(|i| i + 2)
+        })
+        .flatten();
+    for (i, arg) in argv.iter().enumerate() {
+        line.push(b' ');
+        let redacted =
+            (name == "auth" && i > 0) || hello_auth.is_some_and(|at| i == at + 1 || i == at + 2);
+        if redacted {
+            line.extend_from_slice(b"\"(redacted)\"");
+        } else {
+            quote(arg, &mut line);
+        }
+    }
+    line.extend_from_slice(b"\r\n");
+    Bytes::from(line)
+}
+
+/// Redis' sdscatrepr: a double-quoted string with C escapes and `\xHH` for the rest.
+pub fn quote(arg: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in arg {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(b),
+            _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
 }
 
 /// The command `argv` names, checked for arity and authentication, or the error reply.
-fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<&'static CommandSpec, String> {
-    let spec = lookup(&argv[0]).ok_or_else(|| unknown_command_message(argv))?;
-    let (spec, parent) = match (spec.subcommands.is_empty(), argv.get(1)) {
-        (false, Some(sub)) => match lookup_subcommand(spec, sub) {
-            Some(sub_spec) => (sub_spec, Some(spec)),
+fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rejection> {
+    let Some((spec, position)) = lookup_with_position(&argv[0]) else {
+        return Err(Rejection {
+            message: unknown_command_message(argv),
+            position: None,
+        });
+    };
+    let (spec, position, parent) = match (spec.subcommands.is_empty(), argv.get(1)) {
+        (false, Some(sub)) => match lookup_subcommand(spec, position, sub) {
+            Some((sub_spec, sub_position)) => (sub_spec, sub_position, Some(spec)),
             None => {
-                return Err(format!(
-                    "ERR unknown subcommand '{}'. Try {} HELP.",
-                    c_str(sub, 128),
-                    spec.name.to_ascii_uppercase()
-                ))
+                return Err(Rejection {
+                    message: format!(
+                        "ERR unknown subcommand '{}'. Try {} HELP.",
+                        c_str(sub, 128),
+                        spec.name.to_ascii_uppercase()
+                    ),
+                    position: None,
+                })
             }
         },
-        _ => (spec, None),
+        _ => (spec, position, None),
     };
     let argc = argv.len() as i32;
+    let refuse = |message: String| {
+        Err(Rejection {
+            message,
+            position: Some(position),
+        })
+    };
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-        return Err(wrong_arity(&spec.full_name(parent)));
+        return refuse(wrong_arity(&spec.full_name(parent)));
     }
     if !ctx.client.authenticated && !spec.has(NO_AUTH) {
-        return Err("NOAUTH Authentication required.".into());
+        return refuse("NOAUTH Authentication required.".into());
     }
-    Ok(spec)
+    Ok((spec, position))
 }
 
 pub fn wrong_arity(full_name: &str) -> String {

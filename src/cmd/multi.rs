@@ -57,6 +57,7 @@ pub fn exec(ctx: &mut Ctx, _argv: &[Bytes]) {
             .error("EXECABORT Transaction discarded because of previous errors.");
     }
     ctx.reply.array(transaction.queued.len());
+    ctx.client.in_exec = true;
     for argv in &transaction.queued {
         execute(ctx, argv);
         // Inside a transaction a blocking command does not wait: it times out at once.
@@ -64,4 +65,5 @@ pub fn exec(ctx: &mut Ctx, _argv: &[Bytes]) {
             ctx.reply.null_array();
         }
     }
+    ctx.client.in_exec = false;
 }

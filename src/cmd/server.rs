@@ -1,4 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, CONFIG GET / SET / RESETSTAT / HELP.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, CONFIG GET / SET / RESETSTAT / HELP, TIME,
+//! SHUTDOWN, DEBUG, MONITOR.
 //!
 //! ```text
 //! DBSIZE                          :<keys in the selected database>
@@ -6,7 +7,21 @@
 //! FLUSHALL [ASYNC|SYNC]           +OK
 //! CONFIG GET pattern [pattern ..] *<name, value, name, value ...>
 //! CONFIG SET name value [name value ..]   +OK, all or nothing
+//! CONFIG RESETSTAT                +OK; INFO's counters, commandstats and errorstats restart
+//! TIME                            *2 $<unix seconds> $<microseconds>
+//! SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+//!                                 the process exits (no reply); ABORT: -ERR No shutdown in progress.
+//! DEBUG ...                       refused unless `enable-debug-command` is yes (or local)
+//! DEBUG SLEEP seconds             +OK after `seconds` (only this connection waits)
+//! DEBUG SET-ACTIVE-EXPIRE 0|1     +OK; 0 stops the active expiry cycle
+//! DEBUG LOG message               +OK; the message goes to the log
+//! DEBUG HELP                      the subcommands ringkv implements
+//! MONITOR                         +OK, then `+<unix time.micros> [<db> <addr>] "arg" ...` per
+//!                                 command any client runs
 //! ```
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -29,6 +44,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         command("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Reset the stats returned by INFO", config_resetstat),
         command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", config_help),
     ]),
+    since(command("time", 1, LOADING | STALE | FAST, NO_KEYS, "server", "Return the current server time", time), "2.6.0"),
+    command("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NO_KEYS, "server", "Synchronously save the dataset to disk and then shut down the server", shutdown),
+    command("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "A container for debugging commands", debug),
+    command("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NO_KEYS, "server", "Listen for all requests received by the server in real time", monitor),
 ];
 
 pub fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) {
@@ -84,9 +103,28 @@ pub fn flushall(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.reply.ok();
 }
 
+/// CONFIG GET: a name without glob characters is answered under the spelling it was
+/// asked with (`CONFIG GET MAXMEMORY` -> `MAXMEMORY`), a pattern under the parameter's
+/// names; each parameter appears once.
 pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
-    let patterns: Vec<&[u8]> = argv[2..].iter().map(|p| &p[..]).collect();
-    let pairs = ctx.server.config.matching(&patterns);
+    let config = &ctx.server.config;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for pattern in &argv[2..] {
+        if pattern.iter().any(|b| b"[*?".contains(b)) {
+            for (name, value) in config.matching(&[&pattern[..]]) {
+                if seen.insert(name.to_ascii_lowercase()) {
+                    pairs.push((name.to_string(), value));
+                }
+            }
+        } else {
+            let name = String::from_utf8_lossy(pattern);
+            if Config::find(&name).is_some() && seen.insert(name.to_ascii_lowercase()) {
+                let value = config.get(&name);
+                pairs.push((name.into_owned(), value));
+            }
+        }
+    }
     ctx.reply.array(pairs.len() * 2);
     for (name, value) in pairs {
         ctx.reply.bulk(name.as_bytes());
@@ -95,6 +133,7 @@ pub fn config_get(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
+    // Redis 7.0 answers an odd number of arguments with a plain syntax error.
     if argv.len() % 2 == 1 {
         return ctx.reply.error(errors::SYNTAX);
     }
@@ -121,11 +160,52 @@ pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
             }
         }
     }
+    // Parameters fixed when the workers start (Redis can rebind its port at run time):
+    // setting the value they already have is a no-op, and a port that cannot be bound
+    // fails the way Redis' apply step does.
+    let config = &ctx.server.config;
+    let fixed = |name: &str| {
+        FIXED_AT_STARTUP
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+    };
+    for (name, value) in &pairs {
+        if name.eq_ignore_ascii_case("port") && *value != config.get("port") {
+            if let Err(reason) = port_bindable(value, &config.get("bind")) {
+                let message = SetError::Invalid {
+                    name: name.to_string(),
+                    reason: format!("Unable to listen on this port: {reason}"),
+                };
+                return ctx.reply.error(set_error_text(&message));
+            }
+        }
+    }
+    pairs.retain(|(name, value)| !(fixed(name) && *value == config.get(name)));
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match ctx.server.config.set_many(&borrowed, false) {
         Ok(()) => ctx.reply.ok(),
         Err(e) => ctx.reply.error(set_error_text(&e)),
     }
+}
+
+/// Parameters Redis may change at run time that ringkv only reads at start-up.
+const FIXED_AT_STARTUP: &[&str] = &["port", "bind", "threads", "io-backend"];
+
+/// Whether a listener could bind `port` on every required `bind` address now.
+fn port_bindable(port: &str, bind: &str) -> Result<(), String> {
+    let Ok(port) = port.parse::<u16>() else {
+        // Not a port: CONFIG SET's validation words that error.
+        return Ok(());
+    };
+    let addrs = crate::server::listener::parse_bind(bind, port)?;
+    for (addr, optional) in addrs {
+        if let Err(e) = crate::server::listener::ensure_port_free(addr) {
+            if !optional {
+                return Err(io_reason(&e));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Changes the working directory and returns its absolute path.
@@ -159,8 +239,199 @@ pub fn set_error_text(error: &SetError) -> String {
     }
 }
 
+/// What Redis' resetServerStats, resetCommandTableStats and resetErrorTableStats reset.
 pub fn config_resetstat(ctx: &mut Ctx, _argv: &[Bytes]) {
-    ctx.server.stats.reset();
+    let server = ctx.server;
+    server.stats.reset();
+    server.command_stats.reset();
+    server.error_stats.reset();
+    server.keyspace.expired_keys.store(0, Ordering::Relaxed);
+    server.expiry.time_cap_reached.store(0, Ordering::Relaxed);
+    ctx.reply.ok();
+}
+
+pub fn time(ctx: &mut Ctx, _argv: &[Bytes]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk_int(now.as_secs() as i64);
+    ctx.reply.bulk_int(i64::from(now.subsec_micros()));
+}
+
+/// SHUTDOWN: logs like Redis and ends the process. There are no replicas to wait for and
+/// no persistence yet, so SAVE (or a configured save policy) only says so in the log.
+pub fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) {
+    let (mut save, mut nosave, mut flagged, mut abort) = (false, false, false, false);
+    for arg in &argv[1..] {
+        if args::is(arg, "NOSAVE") {
+            nosave = true;
+        } else if args::is(arg, "SAVE") {
+            save = true;
+        } else if !(args::is(arg, "NOW") || args::is(arg, "FORCE")) {
+            if args::is(arg, "ABORT") {
+                abort = true;
+                continue;
+            }
+            return ctx.reply.error(errors::SYNTAX);
+        }
+        flagged = true;
+    }
+    if (abort && flagged) || (save && nosave) {
+        return ctx.reply.error(errors::SYNTAX);
+    }
+    if abort {
+        // A shutdown never waits here (no replicas to catch up), so none can be aborted.
+        return ctx.reply.error("ERR No shutdown in progress.");
+    }
+    crate::warning!("User requested shutdown...");
+    let save_policy = !ctx.server.config.get("save").trim().is_empty();
+    if save || (save_policy && !nosave) {
+        crate::notice!(
+            "Not saving the final RDB snapshot before exiting: ringkv has no persistence yet."
+        );
+    }
+    crate::warning!("ringkv is now ready to exit, bye bye...");
+    std::process::exit(0);
+}
+
+/// DEBUG's subcommands that Redis has and ringkv does not, refused by name rather than
+/// as unknown.
+const DEBUG_NOT_SUPPORTED: &[&str] = &[
+    "aof-flush-sleep",
+    "assert",
+    "change-repl-id",
+    "config-rewrite-force-all",
+    "crash-and-recover",
+    "digest",
+    "digest-value",
+    "error",
+    "leak",
+    "htstats",
+    "htstats-key",
+    "loadaof",
+    "replicate",
+    "mallctl",
+    "mallctl-str",
+    "object",
+    "drop-cluster-packet-filter",
+    "oom",
+    "panic",
+    "populate",
+    "protocol",
+    "reload",
+    "restart",
+    "sdslen",
+    "segfault",
+    "quicklist-packed-threshold",
+    "set-skip-checksum-validation",
+    "stringmatch-test",
+    "structsize",
+    "listpack",
+    "quicklist",
+    "client-eviction",
+    "pause-cron",
+    "replybuffer",
+    "clusterlink",
+    "jmap",
+];
+
+/// Whether DEBUG may run for this client: `enable-debug-command` is `no` by default in
+/// Redis 7, `yes` for everyone, or `local` for loopback connections.
+fn debug_allowed(ctx: &Ctx) -> bool {
+    match ctx.server.config.get("enable-debug-command").as_str() {
+        "yes" => true,
+        "local" => ctx.client.addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
+pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
+    if !debug_allowed(ctx) {
+        return ctx.reply.error(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+             \"local\", you can run it from a local connection, otherwise you need to set this \
+             option in the configuration file, and then restart the server.",
+        );
+    }
+    let sub = &argv[1];
+    match argv.len() {
+        2 if args::is(sub, "HELP") => help(
+            ctx,
+            "DEBUG",
+            &[
+                "LOG <message>",
+                "    Write <message> to the server log.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        ),
+        3 if args::is(sub, "SLEEP") => {
+            // strtod: the longest numeric prefix, 0 when there is none.
+            let seconds = leading_f64(&argv[2]);
+            let pause = if seconds > 0.0 {
+                Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
+            } else {
+                Duration::ZERO
+            };
+            ctx.client.sleep = Some(pause);
+            ctx.reply.ok();
+        }
+        3 if args::is(sub, "SET-ACTIVE-EXPIRE") => {
+            // atoi: anything that is not a non-zero number turns the cycle off.
+            let enabled = leading_f64(&argv[2]).trunc() != 0.0;
+            ctx.server.expiry.enabled.store(enabled, Ordering::Relaxed);
+            ctx.reply.ok();
+        }
+        3 if args::is(sub, "LOG") => {
+            crate::warning!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
+            ctx.reply.ok();
+        }
+        _ => {
+            let name = String::from_utf8_lossy(sub);
+            if DEBUG_NOT_SUPPORTED.iter().any(|n| args::is(sub, n)) {
+                ctx.reply.error(format!(
+                    "ERR DEBUG {} is not supported by ringkv",
+                    name.to_ascii_uppercase()
+                ));
+            } else {
+                ctx.reply.error(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                    name.chars().take(128).collect::<String>()
+                ));
+            }
+        }
+    }
+}
+
+/// C's strtod on an argument: the value of its longest numeric prefix, or 0.
+fn leading_f64(arg: &[u8]) -> f64 {
+    // Longer numbers mean nothing more; the cap keeps a huge argument from costing time.
+    let text = String::from_utf8_lossy(&arg[..arg.len().min(64)]);
+    let text = text.trim_start();
+    (1..=text.len())
+        .rev()
+        .filter(|&end| text.is_char_boundary(end))
+        .find_map(|end| args::parse_f64(&text.as_bytes()[..end]))
+        .unwrap_or(0.0)
+}
+
+/// MONITOR: the connection receives every command from then on. A client already
+/// monitoring gets no reply, like in Redis; inside EXEC it is refused.
+pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) {
+    if ctx.client.in_exec {
+        return ctx
+            .reply
+            .error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    if ctx.client.monitor.is_some() {
+        return;
+    }
+    ctx.client.monitor = Some(ctx.server.monitors.add(ctx.client.id));
     ctx.reply.ok();
 }
 

@@ -16,6 +16,8 @@ pub mod flags {
     pub const NO_AUTH: u32 = 1 << 8;
     pub const SENTINEL: u32 = 1 << 9;
     pub const ALLOW_BUSY: u32 = 1 << 10;
+    /// Refused inside MULTI (SHUTDOWN, WATCH).
+    pub const NO_MULTI: u32 = 1 << 11;
 
     /// Names in the order Redis lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -29,6 +31,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }

@@ -4,6 +4,7 @@
 //! the replies of the whole batch leave in one write: a pipelined batch of 100 commands
 //! costs one read and one write. The loop knows nothing of command semantics.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
 
-use super::client::Client;
+use super::client::{self, Client, ClientHandle};
 use super::io::Socket;
 use super::state::{Server, Stats};
 use crate::cmd::{self, Ctx};
@@ -28,19 +29,57 @@ const FLUSH_REPLY_AT: usize = 64 * 1024;
 /// A reply buffer grown larger than this (a huge KEYS) is released after use.
 const KEEP_REPLY_CAPACITY: usize = 1024 * 1024;
 
-/// Serves one connection until the client leaves, QUITs, or breaks the protocol.
-pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Arc<Server>) {
-    let stats = &server.stats;
-    let id = stats.next_client_id();
+/// Why a connection ends early.
+enum Stop {
+    /// The peer left, a write failed, or the protocol was broken.
+    Gone,
+    /// CLIENT KILL from another connection.
+    Killed,
+}
+
+/// Serves one connection until the client leaves, QUITs, breaks the protocol or is
+/// killed. The connection is listed in the server's registry for its whole life.
+pub(crate) async fn serve<S: Socket>(
+    socket: S,
+    addr: SocketAddr,
+    local: SocketAddr,
+    server: Arc<Server>,
+) {
+    let id = server.stats.next_client_id();
+    let handle = Arc::new(ClientHandle::new(id, addr, local, socket.fd()));
+    handle.touch();
+    server.clients.register(handle.clone());
     let password_required = server.config.hot.password_set.load(Ordering::Relaxed);
-    let mut client = Client::new(id, addr, password_required);
+    let mut client = Client::new(handle, password_required);
+    if let Stop::Killed = run(&socket, &server, &mut client).await {
+        socket.shutdown();
+    }
+    if client.monitor.is_some() {
+        server.monitors.remove(id);
+    }
+    server.clients.unregister(id);
+}
+
+/// Runs `future` unless the client is killed first.
+async fn or_killed<F: Future>(handle: &ClientHandle, future: F) -> Result<F::Output, Stop> {
+    tokio::select! {
+        biased;
+        _ = handle.killed() => Err(Stop::Killed),
+        output = future => Ok(output),
+    }
+}
+
+async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Stop {
+    let stats = &server.stats;
+    let handle = client.handle.clone();
     let mut parser = RequestParser::new();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut reply = Reply::new();
     let mut argv = Vec::new();
 
-    'connection: loop {
+    loop {
         // Execute every complete command already received.
+        client.query_buffer = (input.len(), input.capacity() - input.len());
         loop {
             let limits = ParseLimits {
                 max_bulk_len: server.config.hot.proto_max_bulk_len.load(Ordering::Relaxed),
@@ -48,27 +87,47 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
             };
             match parser.parse(&mut input, &limits, &mut argv) {
                 Ok(true) => {
+                    client.argv_bytes = argv.iter().map(|a: &Bytes| a.len()).sum();
+                    client.pending_reply = reply.len();
+                    let mut mark = reply.len();
                     let mut ctx = Ctx {
-                        server: &server,
-                        client: &mut client,
+                        server,
+                        client: &mut *client,
                         reply: &mut reply,
                     };
                     cmd::execute(&mut ctx, &argv);
                     if client.blocked.is_some() {
                         // Replies so far go out first: a blocked client may wait for long.
-                        if !flush(&mut socket, &mut reply, stats).await {
-                            break 'connection;
+                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                            return stop;
                         }
-                        wait_while_blocked(&server, &mut client, &mut reply, &argv).await;
+                        // The buffer restarts empty: CLIENT REPLY OFF drops from there.
+                        mark = 0;
+                        let waited = wait_while_blocked(server, client, &mut reply, &argv);
+                        if let Err(stop) = or_killed(&handle, waited).await {
+                            return stop;
+                        }
                     }
+                    if client.replies_suppressed() {
+                        reply.buf.truncate(mark);
+                    }
+                    client.after_command();
+                    client.publish();
                     argv.clear();
-                    if client.close_after_reply {
-                        flush(&mut socket, &mut reply, stats).await;
-                        break 'connection;
+                    if let Some(pause) = client.sleep.take() {
+                        // DEBUG SLEEP: only this connection waits.
+                        if let Err(stop) = or_killed(&handle, tokio::time::sleep(pause)).await {
+                            return stop;
+                        }
                     }
-                    if reply.len() >= FLUSH_REPLY_AT && !flush(&mut socket, &mut reply, stats).await
-                    {
-                        break 'connection;
+                    if client.close_after_reply {
+                        let _ = flush(socket, &mut reply, stats, &handle).await;
+                        return Stop::Gone;
+                    }
+                    if reply.len() >= FLUSH_REPLY_AT {
+                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                            return stop;
+                        }
                     }
                 }
                 Ok(false) => break,
@@ -76,17 +135,19 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
                     crate::debug!(
                         "Protocol error ({}) from client: id={} addr={}",
                         error.0,
-                        id,
-                        addr
+                        client.id,
+                        client.addr
                     );
-                    reply.error(error.reply_bytes());
-                    flush(&mut socket, &mut reply, stats).await;
-                    break 'connection;
+                    let text = error.reply_bytes();
+                    cmd::count_error(server, text.strip_prefix(b"-").unwrap_or(&text));
+                    reply.error(text);
+                    let _ = flush(socket, &mut reply, stats, &handle).await;
+                    return Stop::Gone;
                 }
             }
         }
-        if !flush(&mut socket, &mut reply, stats).await {
-            break;
+        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+            return stop;
         }
 
         // Read more: room for the rest of a big argument (in bounded steps), else a chunk.
@@ -94,21 +155,69 @@ pub(crate) async fn serve<S: Socket>(mut socket: S, addr: SocketAddr, server: Ar
         if input.capacity() - input.len() < wanted {
             input.reserve(wanted);
         }
-        let (result, buffer) = socket.read(input).await;
-        input = buffer;
-        match result {
-            Ok(0) | Err(_) => break,
-            Ok(n) => Stats::add(&stats.net_input_bytes, n as u64),
-        }
+        let n = match read_more(socket, input, client, stats).await {
+            Ok((n, buffer)) => {
+                input = buffer;
+                n
+            }
+            Err(stop) => return stop,
+        };
+        handle.touch();
+        Stats::add(&stats.net_input_bytes, n as u64);
         let limit = server.config.hot.query_buffer_limit.load(Ordering::Relaxed);
         if limit > 0 && input.len() as u64 > limit {
             crate::warning!(
                 "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
-                id,
-                addr,
+                client.id,
+                client.addr,
                 input.len()
             );
-            break;
+            return Stop::Gone;
+        }
+    }
+}
+
+/// Reads more input. A MONITOR connection forwards its feed while the read is pending.
+async fn read_more<S: Socket>(
+    socket: &S,
+    input: BytesMut,
+    client: &mut Client,
+    stats: &Stats,
+) -> Result<(usize, BytesMut), Stop> {
+    let handle = client.handle.clone();
+    let finished = |(result, buffer): (std::io::Result<usize>, BytesMut)| match result {
+        Ok(0) | Err(_) => Err(Stop::Gone),
+        Ok(n) => Ok((n, buffer)),
+    };
+    let read = socket.read(input);
+    let Some(feed) = client.monitor.as_mut() else {
+        return finished(or_killed(&handle, read).await?);
+    };
+    tokio::pin!(read);
+    loop {
+        tokio::select! {
+            biased;
+            _ = handle.killed() => return Err(Stop::Killed),
+            done = &mut read => return finished(done),
+            line = feed.recv() => {
+                let Some(line) = line else {
+                    return finished(or_killed(&handle, read).await?);
+                };
+                let mut out = line.to_vec();
+                while out.len() < FLUSH_REPLY_AT {
+                    match feed.try_recv() {
+                        Ok(more) => out.extend_from_slice(&more),
+                        Err(_) => break,
+                    }
+                }
+                let written = out.len() as u64;
+                let (result, _) = or_killed(&handle, socket.write_all(out)).await?;
+                if result.is_err() {
+                    return Err(Stop::Gone);
+                }
+                Stats::add(&stats.net_output_bytes, written);
+                handle.touch();
+            }
         }
     }
 }
@@ -131,6 +240,19 @@ async fn wait_while_blocked(
     let notify = Arc::new(Notify::new());
     let db = client.db;
     server.blocked.register(db, &blocked.keys, &notify);
+    // Unregisters even when the wait is abandoned (the client was killed).
+    let _registered = Registration {
+        server,
+        db,
+        keys: &blocked.keys,
+        notify: &notify,
+    };
+    client.publish();
+    client
+        .handle
+        .flags
+        .fetch_or(client::FLAG_BLOCKED, Ordering::Relaxed);
+    client.reprocessing = true;
     loop {
         let mut ctx = Ctx {
             server,
@@ -152,31 +274,56 @@ async fn wait_while_blocked(
         };
         if !woken {
             reply.null_array();
+            if let Some(position) = client.last_command {
+                server.command_stats.record(position, 0, false);
+            }
             break;
         }
     }
-    server.blocked.unregister(db, &blocked.keys, &notify);
+    client.reprocessing = false;
 }
 
-/// Writes the pending replies; false when the client is gone.
-async fn flush<S: Socket>(socket: &mut S, reply: &mut Reply, stats: &Stats) -> bool {
+/// A blocked client's registration under its keys, removed when dropped.
+struct Registration<'a> {
+    server: &'a Server,
+    db: usize,
+    keys: &'a [Bytes],
+    notify: &'a Arc<Notify>,
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        self.server
+            .blocked
+            .unregister(self.db, self.keys, self.notify);
+    }
+}
+
+/// Writes the pending replies.
+async fn flush<S: Socket>(
+    socket: &S,
+    reply: &mut Reply,
+    stats: &Stats,
+    handle: &ClientHandle,
+) -> Result<(), Stop> {
     if reply.is_empty() {
-        return true;
+        return Ok(());
     }
     let buffer = std::mem::take(&mut reply.buf);
     let written = buffer.len() as u64;
-    let (result, mut buffer) = socket.write_all(buffer).await;
+    let (result, mut buffer) = or_killed(handle, socket.write_all(buffer)).await?;
     buffer.clear();
     if buffer.capacity() > KEEP_REPLY_CAPACITY {
         buffer = Vec::with_capacity(READ_CHUNK);
     }
     reply.buf = buffer;
     Stats::add(&stats.net_output_bytes, written);
-    result.is_ok()
+    handle.touch();
+    result.map_err(|_| Stop::Gone)
 }
 
 /// Turns a client away when `maxclients` is reached, with Redis' error.
-pub(crate) async fn refuse<S: Socket>(mut socket: S) {
+pub(crate) async fn refuse<S: Socket>(socket: S) {
     let _ = socket
         .write_all(b"-ERR max number of clients reached\r\n".to_vec())
         .await;

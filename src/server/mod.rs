@@ -193,7 +193,7 @@ async fn accept_all<A: Acceptor + 'static>(listeners: Vec<A>, server: Arc<Server
 
 async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
     loop {
-        let (socket, addr) = match listener.accept().await {
+        let (socket, addr, local) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -213,7 +213,7 @@ async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
         stats.connected_clients.fetch_add(1, Ordering::Relaxed);
         let server = server.clone();
         tokio::task::spawn_local(async move {
-            conn::serve(socket, addr, server.clone()).await;
+            conn::serve(socket, addr, local, server.clone()).await;
             server
                 .stats
                 .connected_clients

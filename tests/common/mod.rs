@@ -397,6 +397,10 @@ macro_rules! backend_tests {
     ($($name:ident $(with [$($setting:expr),* $(,)?])?),* $(,)?) => {
         $(
             mod $name {
+                // Settings may name constants of the test file.
+                #[allow(unused_imports)]
+                use super::*;
+
                 #[test]
                 fn uring() {
                     let settings: &[(&str, &str)] = &[$($($setting),*)?];
