@@ -68,6 +68,8 @@ pub fn syntax(full_name: &str) -> &'static str {
         }
         "bitop" => "operation destkey:key key:key...",
         "lpush" | "rpush" => "key:key element...",
+        "lpop" | "rpop" => "key:key [count:integer]",
+        "srem" => "key:key member...",
         "blpop" => "key:key... timeout:double",
         "sadd" => "key:key member...",
         "srandmember" => "key:key [count:integer]",
@@ -134,6 +136,7 @@ pub fn complexity(full_name: &str) -> Option<&'static str> {
         "lrange" => "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
         "smembers" => "O(N) where N is the set cardinality.",
         "rpop" | "lpop" => "O(N) where N is the number of elements returned",
+        "srem" => "O(N) where N is the number of members to be removed.",
         _ => return None,
     })
 }

@@ -28,6 +28,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     command("lpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Prepend one or multiple elements to a list", lpush),
     command("rpush", -3, WRITE | DENYOOM | FAST, ONE_KEY, "list", "Append one or multiple elements to a list", rpush),
     command("llen", 2, READONLY | FAST, ONE_KEY, "list", "Get the length of a list", llen),
+    command("lpop", -2, WRITE | FAST, ONE_KEY, "list", "Remove and get the first elements in a list", lpop),
+    command("rpop", -2, WRITE | FAST, ONE_KEY, "list", "Remove and get the last elements in a list", rpop),
     command("lrange", 4, READONLY, ONE_KEY, "list", "Get a range of elements from a list", lrange),
     since(command("blpop", -3, WRITE | NOSCRIPT, (1, -2, 1), "list", "Remove and get the first element in a list, or block until one is available", blpop), "2.0.0"),
 ];
@@ -192,5 +194,66 @@ mod tests {
         assert_eq!(list_range(5, 0, -6), None);
         assert_eq!(list_range(0, 0, -1), None);
         assert_eq!(list_range(5, i64::MIN, i64::MAX), Some(0..5));
+    }
+}
+
+pub fn lpop(ctx: &mut Ctx, argv: &[Bytes]) {
+    pop(ctx, argv, true);
+}
+
+pub fn rpop(ctx: &mut Ctx, argv: &[Bytes]) {
+    pop(ctx, argv, false);
+}
+
+/// LPOP/RPOP key [count]: without a count one element (null bulk for no key), with a
+/// count an array of up to `count` (null array for no key), as Redis' popGenericCommand.
+fn pop(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
+    if argv.len() > 3 {
+        return ctx
+            .reply
+            .error(super::wrong_arity(if front { "lpop" } else { "rpop" }));
+    }
+    let count = match argv.get(2) {
+        None => None,
+        Some(text) => match args::parse_i64(text).filter(|n| *n >= 0) {
+            Some(n) => Some(n as usize),
+            None => {
+                return ctx
+                    .reply
+                    .error("ERR value is out of range, must be positive")
+            }
+        },
+    };
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let Some(pos) = guard.find_live(now) else {
+        drop(guard);
+        return if count.is_some() {
+            ctx.reply.null_array()
+        } else {
+            ctx.reply.null()
+        };
+    };
+    let Value::List(list) = &mut guard.entry_mut(pos).value else {
+        drop(guard);
+        return ctx.reply.error(errors::WRONGTYPE);
+    };
+    let take = count.unwrap_or(1).min(list.len());
+    let popped: Vec<Bytes> = (0..take)
+        .filter_map(|_| {
+            if front {
+                list.pop_front()
+            } else {
+                list.pop_back()
+            }
+        })
+        .collect();
+    if list.is_empty() {
+        guard.remove_at(pos);
+    }
+    drop(guard);
+    match count {
+        None => ctx.reply.bulk(&popped[0]),
+        Some(_) => ctx.reply.bulk_array(&popped),
     }
 }

@@ -25,6 +25,7 @@ use super::spec::*;
 pub static COMMANDS: &[CommandSpec] = &[
     command("sadd", -3, WRITE | DENYOOM | FAST, ONE_KEY, "set", "Add one or more members to a set", sadd),
     command("scard", 2, READONLY | FAST, ONE_KEY, "set", "Get the number of members in a set", scard),
+    command("srem", -3, WRITE | FAST, ONE_KEY, "set", "Remove one or more members from a set", srem),
     command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", srandmember),
     since(command("sscan", -3, READONLY, ONE_KEY, "set", "Incrementally iterate Set elements", sscan), "2.8.0"),
 ];
@@ -143,4 +144,23 @@ pub fn sscan(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     members.retain(|m| options.matches(m));
     reply_scan(ctx, 0, &members);
+}
+
+pub fn srem(ctx: &mut Ctx, argv: &[Bytes]) {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[1]);
+    let Some(pos) = guard.find_live(now) else {
+        drop(guard);
+        return ctx.reply.int(0);
+    };
+    let Value::Set(set) = &mut guard.entry_mut(pos).value else {
+        drop(guard);
+        return ctx.reply.error(errors::WRONGTYPE);
+    };
+    let removed = argv[2..].iter().filter(|m| set.remove(&m[..])).count();
+    if set.is_empty() {
+        guard.remove_at(pos);
+    }
+    drop(guard);
+    ctx.reply.int(removed as i64);
 }
