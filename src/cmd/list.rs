@@ -179,24 +179,6 @@ fn parse_timeout(ctx: &mut Ctx, text: &[u8]) -> Option<Option<Duration>> {
     Some((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_follow_redis_index_rules() {
-        assert_eq!(list_range(5, 0, -1), Some(0..5));
-        assert_eq!(list_range(5, 1, 2), Some(1..3));
-        assert_eq!(list_range(5, -2, -1), Some(3..5));
-        assert_eq!(list_range(5, -100, 100), Some(0..5));
-        assert_eq!(list_range(5, 3, 1), None);
-        assert_eq!(list_range(5, 5, 10), None);
-        assert_eq!(list_range(5, 0, -6), None);
-        assert_eq!(list_range(0, 0, -1), None);
-        assert_eq!(list_range(5, i64::MIN, i64::MAX), Some(0..5));
-    }
-}
-
 pub fn lpop(ctx: &mut Ctx, argv: &[Bytes]) {
     pop(ctx, argv, true);
 }
@@ -255,5 +237,23 @@ fn pop(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
     match count {
         None => ctx.reply.bulk(&popped[0]),
         Some(_) => ctx.reply.bulk_array(&popped),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_redis_index_rules() {
+        assert_eq!(list_range(5, 0, -1), Some(0..5));
+        assert_eq!(list_range(5, 1, 2), Some(1..3));
+        assert_eq!(list_range(5, -2, -1), Some(3..5));
+        assert_eq!(list_range(5, -100, 100), Some(0..5));
+        assert_eq!(list_range(5, 3, 1), None);
+        assert_eq!(list_range(5, 5, 10), None);
+        assert_eq!(list_range(5, 0, -6), None);
+        assert_eq!(list_range(0, 0, -1), None);
+        assert_eq!(list_range(5, i64::MIN, i64::MAX), Some(0..5));
     }
 }
