@@ -56,6 +56,36 @@ fn redis_crate_session_with_pipeline_expire_and_keys(srv: &mut Server) {
     assert_eq!(size, 48);
 }
 
+fn redis_crate_session_with_counters_mget_and_scan(srv: &mut Server) {
+    let mut con = srv.redis_conn();
+    let pairs: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("item:{i}"), format!("v{i}")))
+        .collect();
+    let () = con.mset(&pairs).unwrap();
+    let values: Vec<Option<String>> = con.mget(&["item:0", "item:299", "item:nope"]).unwrap();
+    assert_eq!(values, vec![Some("v0".into()), Some("v299".into()), None]);
+
+    assert_eq!(con.incr::<_, _, i64>("hits", 1).unwrap(), 1);
+    assert_eq!(con.incr::<_, _, i64>("hits", 41).unwrap(), 42);
+    assert_eq!(con.decr::<_, _, i64>("hits", 2).unwrap(), 40);
+    let float: f64 = con.incr("ratio", 0.5).unwrap();
+    assert_eq!(float, 0.5);
+
+    let mut pipe = redis::pipe();
+    pipe.atomic().incr("hits", 1).get("hits");
+    let (after, read): (i64, String) = pipe.query(&mut con).unwrap();
+    assert_eq!((after, read.as_str()), (41, "41"));
+
+    let mut seen: Vec<String> = con.scan_match("item:*").unwrap().collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 300);
+
+    let () = con.set_ex("short", "v", 100).unwrap();
+    let ttl: i64 = con.ttl("short").unwrap();
+    assert!((99..=100).contains(&ttl), "TTL {ttl}");
+}
+
 fn redis_crate_set_options_and_binary_values(srv: &mut Server) {
     let mut con = srv.redis_conn();
     let opts = SetOptions::default()
@@ -149,6 +179,7 @@ fn redis_crate_reads_info_and_config(srv: &mut Server) {
 
 backend_tests! {
     redis_crate_session_with_pipeline_expire_and_keys,
+    redis_crate_session_with_counters_mget_and_scan,
     redis_crate_set_options_and_binary_values,
     redis_crate_set_ex_sends_setex,
     redis_crate_sees_server_errors_with_redis_codes,

@@ -1,8 +1,6 @@
 """A realistic redis-py session against the server on the port given as argv[1].
 
-Run by tests/redis_py.rs. Parts that need a command this build does not have yet (as
-COMMAND LIST reports it) are skipped with a notice, so the script grows with the server.
-Exits non-zero on the first failed check.
+Run by tests/redis_py.rs. Exits non-zero on the first failed check.
 """
 import sys
 import time
@@ -14,14 +12,6 @@ port = int(sys.argv[1])
 # when the server refuses it; ringkv speaks RESP2 only, so the protocol is chosen here.
 r = redis.Redis(host="127.0.0.1", port=port, decode_responses=True,
                 client_name="py-session", socket_timeout=10, protocol=2)
-
-
-def have(*names):
-    known = set(r.command_list())
-    missing = [n for n in names if n not in known]
-    if missing:
-        print(f"notice: skipping the part that needs {', '.join(missing)} (not implemented)")
-    return not missing
 
 
 assert r.ping() is True
@@ -50,13 +40,11 @@ with r.pipeline(transaction=True) as p:
     assert p.execute() == [True, "1", 1.5]
 
 r.mset({"m1": "x", "m2": "y"})
-if have("mget"):
-    assert r.mget("m1", "m2", "nope") == ["x", "y", None]
+assert r.mget("m1", "m2", "nope") == ["x", "y", None]
 
-if have("incr", "incrby", "decr"):
-    assert r.incr("counter") == 1
-    assert r.incrby("counter", 10) == 11
-    assert r.decr("counter") == 10
+assert r.incr("counter") == 1
+assert r.incrby("counter", 10) == 11
+assert r.decr("counter") == 10
 
 # Expiry.
 r.set("temp", "v", px=200)
@@ -67,9 +55,8 @@ assert r.persist("longer") is True and r.ttl("longer") == -1
 time.sleep(0.3)
 assert r.get("temp") is None and r.exists("temp") == 0
 
-if have("scan"):
-    seen = set(r.scan_iter(match="key:*", count=10))
-    assert seen == {f"key:{i}" for i in range(100)}, len(seen)
+seen = set(r.scan_iter(match="key:*", count=10))
+assert seen == {f"key:{i}" for i in range(100)}, len(seen)
 
 # Errors surface as redis-py exceptions with Redis' texts.
 try:
