@@ -98,7 +98,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static PORTS_HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
 /// A loopback port that was free a moment ago and that this process has not used yet.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
@@ -149,7 +149,7 @@ fn listens_on(pid: u32, port: u16) -> bool {
 }
 
 /// A fresh, empty directory under the system temp dir, removed by [`Server`]'s drop.
-fn fresh_dir(tag: &str) -> PathBuf {
+pub fn fresh_dir(tag: &str) -> PathBuf {
     let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
