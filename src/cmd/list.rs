@@ -167,16 +167,27 @@ pub fn blpop(ctx: &mut Ctx, argv: &[Bytes]) {
 /// A blocking timeout in seconds (fractions allowed); None after an error reply.
 /// `Some(None)` is 0, block forever.
 fn parse_timeout(ctx: &mut Ctx, text: &[u8]) -> Option<Option<Duration>> {
-    let Some(seconds) = args::parse_f64(text).filter(|s| s.is_finite()) else {
+    // strtold also takes numbers that overflow (`1e400`) as infinite.
+    let overflowing = || {
+        std::str::from_utf8(text)
+            .ok()?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_infinite())
+    };
+    let Some(seconds) = args::parse_f64(text).or_else(overflowing) else {
         ctx.reply
             .error("ERR timeout is not a float or out of range");
         return None;
     };
-    if seconds < 0.0 {
+    // Redis 7.0 converts ceil(seconds * 1000) to a long long: what does not fit becomes
+    // LLONG_MIN on x86, hence "negative" for huge and infinite timeouts too.
+    let millis = (seconds * 1000.0).ceil();
+    if !(millis >= 0.0 && millis < i64::MAX as f64) {
         ctx.reply.error("ERR timeout is negative");
         return None;
     }
-    Some((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+    Some((millis > 0.0).then(|| Duration::from_millis(millis as u64)))
 }
 
 pub fn lpop(ctx: &mut Ctx, argv: &[Bytes]) {

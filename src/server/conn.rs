@@ -49,15 +49,34 @@ pub(crate) async fn serve<S: Socket>(
     let handle = Arc::new(ClientHandle::new(id, addr, local, socket.fd()));
     handle.touch();
     server.clients.register(handle.clone());
+    let _registered = Registered {
+        server: &server,
+        id,
+    };
     let password_required = server.config.hot.password_set.load(Ordering::Relaxed);
     let mut client = Client::new(handle, password_required);
     if let Stop::Killed = run(&socket, &server, &mut client).await {
         socket.shutdown();
     }
-    if client.monitor.is_some() {
-        server.monitors.remove(id);
+}
+
+/// Undoes a connection's registration when it ends, however it ends: a panic in a command
+/// handler unwinds through here too (tokio catches it and only this connection dies), so
+/// the client list, the monitors and `connected_clients` stay right.
+struct Registered<'a> {
+    server: &'a Server,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.server.monitors.remove(self.id);
+        self.server.clients.unregister(self.id);
+        self.server
+            .stats
+            .connected_clients
+            .fetch_sub(1, Ordering::Relaxed);
     }
-    server.clients.unregister(id);
 }
 
 /// Runs `future` unless the client is killed first.
@@ -236,7 +255,10 @@ async fn wait_while_blocked(
     let Some(blocked) = client.blocked.take() else {
         return;
     };
-    let deadline = blocked.timeout.map(|t| tokio::time::Instant::now() + t);
+    // A deadline past what the clock can represent is no deadline at all.
+    let deadline = blocked
+        .timeout
+        .and_then(|t| tokio::time::Instant::now().checked_add(t));
     let notify = Arc::new(Notify::new());
     let db = client.db;
     server.blocked.register(db, &blocked.keys, &notify);

@@ -212,12 +212,7 @@ async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
         Stats::add(&stats.connections_received, 1);
         stats.connected_clients.fetch_add(1, Ordering::Relaxed);
         let server = server.clone();
-        tokio::task::spawn_local(async move {
-            conn::serve(socket, addr, local, server.clone()).await;
-            server
-                .stats
-                .connected_clients
-                .fetch_sub(1, Ordering::Relaxed);
-        });
+        // conn::serve gives the count back when the connection ends.
+        tokio::task::spawn_local(conn::serve(socket, addr, local, server));
     }
 }
