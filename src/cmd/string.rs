@@ -300,7 +300,7 @@ fn set_generic(
     if (options.nx && existing.is_some()) || (options.xx && existing.is_none()) {
         return Ok(false);
     }
-    let pos = guard.set(Value::string(value), options.keep_ttl, now);
+    let pos = guard.set_found(existing, Value::string(value), options.keep_ttl, now);
     if deadline.is_some() {
         guard.set_expiry(pos, deadline);
     }
@@ -648,7 +648,7 @@ fn increment(ctx: &mut Ctx, key: &[u8], by: i64) {
     };
     let mut digits = [0u8; 20];
     let text = crate::num::format_i64(value, &mut digits);
-    guard.set(Value::Str(Compact::copy(text)), existing.is_some(), now);
+    guard.set_found(existing, Value::Str(Compact::copy(text)), true, now);
     drop(guard);
     ctx.reply.int(value);
 }

@@ -306,7 +306,21 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     /// Stores `value` under the key, replacing any old value; the deadline is cleared
     /// unless `keep_ttl`. Returns the entry's position.
     pub fn set(&mut self, value: Value, keep_ttl: bool, now_ms: i64) -> usize {
-        match self.find_live(now_ms) {
+        let existing = self.find_live(now_ms);
+        self.set_found(existing, value, keep_ttl, now_ms)
+    }
+
+    /// [`KeyGuard::set`] for a caller that has just looked the key up under this guard:
+    /// `existing` is what [`KeyGuard::find_live`] returned, so the table is not probed
+    /// a second time.
+    pub fn set_found(
+        &mut self,
+        existing: Option<usize>,
+        value: Value,
+        keep_ttl: bool,
+        now_ms: i64,
+    ) -> usize {
+        match existing {
             Some(pos) => {
                 self.shard.entry_mut(pos).value = value;
                 if !keep_ttl {
@@ -367,6 +381,23 @@ mod tests {
         drop(guard);
         assert_eq!(ks.expired_keys.load(Ordering::Relaxed), 1);
         assert_eq!(ks.db(0).len(), 0);
+    }
+
+    #[test]
+    fn set_found_replaces_or_inserts_as_the_lookup_said() {
+        let ks = Keyspace::new(1);
+        let mut guard = ks.lock(0, b"k");
+        let existing = guard.find_live(0);
+        assert_eq!(existing, None);
+        let pos = guard.set_found(existing, string("a"), false, 0);
+        guard.set_expiry(pos, Some(5_000));
+        let existing = guard.find_live(0);
+        assert_eq!(existing, Some(pos));
+        let pos = guard.set_found(existing, string("b"), true, 0);
+        assert_eq!(guard.entry(pos).value, string("b"));
+        assert_eq!(guard.expires_at(pos), Some(5_000));
+        drop(guard);
+        assert_eq!(ks.db(0).len(), 1);
     }
 
     #[test]
