@@ -56,7 +56,10 @@ impl Removed {
 }
 
 /// A key with a deadline: where its entry is, and the deadline (Unix milliseconds).
+/// Packed to 4-byte alignment: 12 bytes instead of 16 for every key with a TTL (fields
+/// are only ever copied, never borrowed, as packed fields must be).
 #[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
 struct Volatile {
     pos: u32,
     deadline: i64,
@@ -277,6 +280,7 @@ mod tests {
     #[test]
     fn entries_stay_small() {
         assert_eq!(std::mem::size_of::<Entry>(), 56);
+        assert_eq!(std::mem::size_of::<Volatile>(), 12);
     }
 
     #[test]
