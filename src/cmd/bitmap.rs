@@ -22,7 +22,7 @@ use super::string::{
     OUT_OF_MEMORY,
 };
 use super::{args, errors, Ctx};
-use crate::db::Value;
+use crate::db::{Compact, Value};
 
 use super::spec::*;
 
@@ -79,7 +79,7 @@ pub fn setbit(ctx: &mut Ctx, argv: &[Bytes]) {
             return ctx.reply.error(errors::WRONGTYPE);
         }
         Some(pos) => pos,
-        None => guard.set(Value::Str(Bytes::new()), false, now),
+        None => guard.set(Value::Str(Compact::default()), false, now),
     };
     let old = modify_string(&mut guard, pos, |data| {
         grow_zeroed(data, byte.saturating_add(1))?;
@@ -305,7 +305,7 @@ pub fn bitop(ctx: &mut Ctx, argv: &[Bytes]) {
         ctx.count_lookup(value.is_some());
         match value {
             None => sources.push(Bytes::new()),
-            Some(Value::Str(data)) => sources.push(data.clone()),
+            Some(Value::Str(data)) => sources.push(data.to_bytes()),
             Some(_) => {
                 drop(guard);
                 return ctx.reply.error(errors::WRONGTYPE);
@@ -320,7 +320,7 @@ pub fn bitop(ctx: &mut Ctx, argv: &[Bytes]) {
             dest.remove_at(pos);
         }
     } else {
-        dest.set(Value::Str(Bytes::from(result)), false, now);
+        dest.set(Value::Str(Compact::from(result)), false, now);
     }
     drop(guard);
     ctx.reply.int(len as i64);

@@ -55,7 +55,7 @@ fn time_to_live(ctx: &mut Ctx, key: &[u8], unit_ms: i64, absolute: bool) {
     let mut guard = ctx.lock(key);
     let reply = match guard.find_live_untouched(now) {
         None => -2,
-        Some(pos) => match guard.entry(pos).expires_at() {
+        Some(pos) => match guard.expires_at(pos) {
             None => -1,
             Some(at) => {
                 let ms = if absolute { at } else { (at - now).max(0) };
@@ -159,7 +159,7 @@ fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, relative: bool, nam
         drop(guard);
         return ctx.reply.int(0);
     };
-    if !conditions.allow(guard.entry(pos).expires_at(), deadline) {
+    if !conditions.allow(guard.expires_at(pos), deadline) {
         drop(guard);
         return ctx.reply.int(0);
     }
@@ -177,7 +177,7 @@ pub fn persist(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let mut guard = ctx.lock(&argv[1]);
     let removed = match guard.find_live(now) {
-        Some(pos) if guard.entry(pos).expires_at().is_some() => {
+        Some(pos) if guard.expires_at(pos).is_some() => {
             guard.set_expiry(pos, None);
             true
         }

@@ -28,7 +28,7 @@ use super::{args, errors, Ctx};
 use crate::db::expire::Rng;
 use crate::db::glob::glob_match;
 use crate::db::scan::{walk, Visit};
-use crate::db::{Entry, Value};
+use crate::db::{Entry, Removed, Value};
 
 use super::spec::*;
 
@@ -254,13 +254,13 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
         server.keyspace.db(ctx.client.db),
         cursor,
         options.count,
-        |entry| {
+        |entry, deadline| {
             // Redis' order: the pattern, then the type (a lookup, so counted as a hit or
             // miss), then expiry; an expired key is deleted on the way.
             if !options.matches(&entry.key) {
                 return Visit::Keep;
             }
-            let is_expired = entry.is_expired(now);
+            let is_expired = deadline.is_some_and(|at| at <= now);
             if let Some(wanted) = options.type_name {
                 if is_expired {
                     misses += 1;
@@ -343,7 +343,7 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) {
 
 /// Stores a removed or copied entry's value and deadline under the guard's key, replacing
 /// what is there; returns whether it is a list (clients blocked on the key may pop it).
-fn store<S>(guard: &mut crate::db::KeyGuard<'_, S>, entry: Entry, now: i64) -> bool
+fn store<S>(guard: &mut crate::db::KeyGuard<'_, S>, entry: Removed, now: i64) -> bool
 where
     S: std::ops::DerefMut<Target = crate::db::Shard>,
 {
@@ -426,10 +426,13 @@ pub fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.reply.error(SAME_OBJECT);
     }
     let mut guard = server.keyspace.lock_keys(&[(db, from), (target, to)]);
-    let source = guard
-        .key(0)
-        .get(now)
-        .map(|e| (e.value.clone(), e.expires_at()));
+    let mut source_key = guard.key(0);
+    let source = source_key.find_live(now).map(|pos| {
+        (
+            source_key.entry(pos).value.clone(),
+            source_key.expires_at(pos),
+        )
+    });
     ctx.count_lookup(source.is_some());
     let Some((value, expires)) = source else {
         return ctx.reply.int(0);
@@ -657,12 +660,12 @@ mod tests {
     #[test]
     fn set_encodings_follow_contents_and_the_intset_limit() {
         let set = |members: &[&str]| {
-            Value::Set(
+            Value::Set(Box::new(
                 members
                     .iter()
                     .map(|m| Bytes::copy_from_slice(m.as_bytes()))
                     .collect(),
-            )
+            ))
         };
         assert_eq!(encoding(&set(&["1", "2", "-3"]), 512), "intset");
         assert_eq!(encoding(&set(&["1", "a"]), 512), "hashtable");

@@ -9,7 +9,6 @@
 //!                                   up to `timeout` seconds (0: forever), then *-1
 //! ```
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,7 +46,7 @@ fn push(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
     let mut guard = ctx.lock(&argv[1]);
     let pos = match guard.find_live(now) {
         Some(pos) => pos,
-        None => guard.set(Value::List(VecDeque::new()), false, now),
+        None => guard.set(Value::List(Box::default()), false, now),
     };
     let Value::List(list) = &mut guard.entry_mut(pos).value else {
         drop(guard);

@@ -29,7 +29,7 @@
 use bytes::Bytes;
 
 use super::{args, errors, wrong_arity, Ctx};
-use crate::db::{KeyGuard, Shard, Value};
+use crate::db::{Compact, KeyGuard, Shard, Value};
 use crate::resp::Reply;
 
 use super::spec::*;
@@ -93,7 +93,7 @@ pub(crate) fn read_string(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, ()
     let mut guard = ctx.lock(key);
     let value = match guard.get(now).map(|e| &e.value) {
         None => None,
-        Some(Value::Str(data)) => Some(data.clone()),
+        Some(Value::Str(data)) => Some(data.to_bytes()),
         Some(_) => {
             drop(guard);
             ctx.count_lookup(true);
@@ -107,7 +107,7 @@ pub(crate) fn read_string(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, ()
 }
 
 /// Changes the string at `pos` in place. The value is taken out as a `Vec` (no copy when
-/// the keyspace holds the only reference), changed and put back.
+/// it is on the heap), changed and put back.
 pub(crate) fn modify_string<S, R>(
     guard: &mut KeyGuard<'_, S>,
     pos: usize,
@@ -119,9 +119,9 @@ where
     let Value::Str(data) = &mut guard.entry_mut(pos).value else {
         unreachable!("callers check the type first")
     };
-    let mut bytes = Vec::from(std::mem::take(data));
+    let mut bytes = data.take_vec();
     let result = change(&mut bytes);
-    *data = Bytes::from(bytes);
+    *data = Compact::from(bytes);
     result
 }
 
@@ -300,7 +300,7 @@ fn set_generic(
     if (options.nx && existing.is_some()) || (options.xx && existing.is_none()) {
         return Ok(false);
     }
-    let pos = guard.set(Value::string(value), options.keep_ttl, now);
+    let pos = guard.set_found(existing, Value::string(value), options.keep_ttl, now);
     if deadline.is_some() {
         guard.set_expiry(pos, deadline);
     }
@@ -588,7 +588,7 @@ pub fn setrange(ctx: &mut Ctx, argv: &[Bytes]) {
         None => {
             let mut data = Vec::new();
             write(&mut data).inspect(|_| {
-                guard.set(Value::Str(Bytes::from(data)), false, now);
+                guard.set(Value::Str(Compact::from(data)), false, now);
             })
         }
     };
@@ -647,8 +647,8 @@ fn increment(ctx: &mut Ctx, key: &[u8], by: i64) {
         return ctx.reply.error("ERR increment or decrement would overflow");
     };
     let mut digits = [0u8; 20];
-    let text = Bytes::copy_from_slice(crate::num::format_i64(value, &mut digits));
-    guard.set(Value::Str(text), existing.is_some(), now);
+    let text = crate::num::format_i64(value, &mut digits);
+    guard.set_found(existing, Value::Str(Compact::copy(text)), true, now);
     drop(guard);
     ctx.reply.int(value);
 }
@@ -674,8 +674,8 @@ pub fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.reply.bulk(&sum);
     match existing {
         // Like Redis' dbReplaceValue, an existing key keeps its TTL.
-        Some(_) => guard.set(Value::Str(sum), true, now),
-        None => guard.set(Value::Str(sum), false, now),
+        Some(_) => guard.set(Value::Str(Compact::from(sum)), true, now),
+        None => guard.set(Value::Str(Compact::from(sum)), false, now),
     };
 }
 
@@ -768,7 +768,7 @@ pub fn lcs(ctx: &mut Ctx, argv: &[Bytes]) {
     for (i, string) in strings.iter_mut().enumerate() {
         match guard.key(i).get(now).map(|e| &e.value) {
             None => {}
-            Some(Value::Str(data)) => (*string, found[i]) = (data.clone(), true),
+            Some(Value::Str(data)) => (*string, found[i]) = (data.to_bytes(), true),
             Some(_) => (other_type, found[i]) = (true, true),
         }
     }

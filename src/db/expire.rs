@@ -83,8 +83,7 @@ pub fn run_cycle(ks: &Keyspace, now_ms: i64, deadline: Instant, rng: &mut Rng) -
                     if shard.volatile_len() == 0 {
                         break;
                     }
-                    let pos = shard.volatile_entry(rng.below(shard.volatile_len()));
-                    let deadline_ms = shard.entry(pos).expires_at().unwrap_or(i64::MAX);
+                    let (pos, deadline_ms) = shard.volatile_entry(rng.below(shard.volatile_len()));
                     if deadline_ms <= now_ms {
                         shard.remove_at(pos);
                         expired += 1;
@@ -153,7 +152,7 @@ mod tests {
         for i in 0..n {
             let key = format!("{prefix}{i}");
             let mut guard = ks.lock(0, key.as_bytes());
-            let pos = guard.set(Value::Str(Bytes::from_static(b"v")), false, 0);
+            let pos = guard.set(Value::string(&Bytes::from_static(b"v")), false, 0);
             guard.set_expiry(pos, expires_at);
         }
     }

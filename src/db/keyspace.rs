@@ -15,7 +15,7 @@ use hashbrown::DefaultHashBuilder;
 
 use super::expire::Rng;
 use super::glob::glob_match;
-use super::shard::{Entry, Shard, NO_EXPIRY};
+use super::shard::{Entry, Removed, Shard};
 use super::value::Value;
 
 /// Shards per database: enough that worker threads rarely meet on one lock.
@@ -41,9 +41,10 @@ pub struct Db {
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
+        let hasher = DefaultHashBuilder::default();
         Keyspace {
-            dbs: (0..databases).map(|_| Db::new()).collect(),
-            hasher: DefaultHashBuilder::default(),
+            dbs: (0..databases).map(|_| Db::new(&hasher)).collect(),
+            hasher,
             expired_keys: AtomicU64::new(0),
         }
     }
@@ -151,7 +152,7 @@ impl Keyspace {
             if n >= shard.len() {
                 continue;
             }
-            if shard.entry(n).is_expired(now_ms) {
+            if shard.is_expired(n, now_ms) {
                 shard.remove_at(n);
                 self.count_expired(1);
                 continue;
@@ -179,10 +180,10 @@ pub(crate) fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 }
 
 impl Db {
-    fn new() -> Db {
+    fn new(hasher: &DefaultHashBuilder) -> Db {
         Db {
             shards: (0..SHARDS_PER_DB)
-                .map(|_| Mutex::new(Shard::default()))
+                .map(|_| Mutex::new(Shard::new(*hasher)))
                 .collect(),
             avg_ttl_ms: AtomicI64::new(0),
         }
@@ -216,9 +217,10 @@ impl Db {
                 shard
                     .entries()
                     .iter()
-                    .filter(|e| !e.is_expired(now_ms))
-                    .filter(|e| match_all || glob_match(pattern, &e.key, false))
-                    .map(|e| Bytes::copy_from_slice(&e.key)),
+                    .enumerate()
+                    .filter(|&(pos, _)| !shard.is_expired(pos, now_ms))
+                    .filter(|(_, e)| match_all || glob_match(pattern, &e.key, false))
+                    .map(|(_, e)| Bytes::copy_from_slice(&e.key)),
             );
         }
         keys
@@ -274,7 +276,7 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     /// for commands that only inspect a key (TYPE, TTL, EXISTS, OBJECT).
     pub fn find_live_untouched(&mut self, now_ms: i64) -> Option<usize> {
         let pos = self.shard.find(self.hash, self.key)?;
-        if self.shard.entry(pos).is_expired(now_ms) {
+        if self.shard.is_expired(pos, now_ms) {
             self.shard.remove_at(pos);
             self.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -296,14 +298,33 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
         self.shard.entry_mut(pos)
     }
 
+    /// The deadline of the entry at `pos`, if it has one.
+    pub fn expires_at(&self, pos: usize) -> Option<i64> {
+        self.shard.expires_at(pos)
+    }
+
     /// Stores `value` under the key, replacing any old value; the deadline is cleared
     /// unless `keep_ttl`. Returns the entry's position.
     pub fn set(&mut self, value: Value, keep_ttl: bool, now_ms: i64) -> usize {
-        match self.find_live(now_ms) {
+        let existing = self.find_live(now_ms);
+        self.set_found(existing, value, keep_ttl, now_ms)
+    }
+
+    /// [`KeyGuard::set`] for a caller that has just looked the key up under this guard:
+    /// `existing` is what [`KeyGuard::find_live`] returned, so the table is not probed
+    /// a second time.
+    pub fn set_found(
+        &mut self,
+        existing: Option<usize>,
+        value: Value,
+        keep_ttl: bool,
+        now_ms: i64,
+    ) -> usize {
+        match existing {
             Some(pos) => {
                 self.shard.entry_mut(pos).value = value;
                 if !keep_ttl {
-                    self.shard.set_expiry(pos, NO_EXPIRY);
+                    self.shard.set_expiry(pos, None);
                 }
                 pos
             }
@@ -317,16 +338,16 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
 
     /// Sets (`Some`) or clears (`None`) the deadline of the entry at `pos`.
     pub fn set_expiry(&mut self, pos: usize, expires_at: Option<i64>) {
-        self.shard.set_expiry(pos, expires_at.unwrap_or(NO_EXPIRY));
+        self.shard.set_expiry(pos, expires_at);
     }
 
     /// Deletes the live key and returns its entry (value and deadline), if there was one.
-    pub fn remove(&mut self, now_ms: i64) -> Option<Entry> {
+    pub fn remove(&mut self, now_ms: i64) -> Option<Removed> {
         let pos = self.find_live(now_ms)?;
         Some(self.shard.remove_at(pos))
     }
 
-    pub fn remove_at(&mut self, pos: usize) -> Entry {
+    pub fn remove_at(&mut self, pos: usize) -> Removed {
         self.shard.remove_at(pos)
     }
 }
@@ -336,7 +357,7 @@ mod tests {
     use super::*;
 
     fn string(s: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(s.as_bytes()))
+        Value::string(&Bytes::copy_from_slice(s.as_bytes()))
     }
 
     #[test]
@@ -363,15 +384,32 @@ mod tests {
     }
 
     #[test]
+    fn set_found_replaces_or_inserts_as_the_lookup_said() {
+        let ks = Keyspace::new(1);
+        let mut guard = ks.lock(0, b"k");
+        let existing = guard.find_live(0);
+        assert_eq!(existing, None);
+        let pos = guard.set_found(existing, string("a"), false, 0);
+        guard.set_expiry(pos, Some(5_000));
+        let existing = guard.find_live(0);
+        assert_eq!(existing, Some(pos));
+        let pos = guard.set_found(existing, string("b"), true, 0);
+        assert_eq!(guard.entry(pos).value, string("b"));
+        assert_eq!(guard.expires_at(pos), Some(5_000));
+        drop(guard);
+        assert_eq!(ks.db(0).len(), 1);
+    }
+
+    #[test]
     fn set_keeps_or_clears_the_deadline() {
         let ks = Keyspace::new(1);
         let mut guard = ks.lock(0, b"k");
         let pos = guard.set(string("a"), false, 0);
         guard.set_expiry(pos, Some(5_000));
         let pos = guard.set(string("b"), true, 0);
-        assert_eq!(guard.entry(pos).expires_at(), Some(5_000));
+        assert_eq!(guard.expires_at(pos), Some(5_000));
         let pos = guard.set(string("c"), false, 0);
-        assert_eq!(guard.entry(pos).expires_at(), None);
+        assert_eq!(guard.expires_at(pos), None);
     }
 
     #[test]

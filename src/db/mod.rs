@@ -9,8 +9,8 @@ pub mod shard;
 pub mod value;
 
 pub use keyspace::{Db, KeyGuard, Keyspace};
-pub use shard::{Entry, Shard};
-pub use value::Value;
+pub use shard::{Entry, Removed, Shard};
+pub use value::{Compact, Value};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -60,7 +60,12 @@ fn encode(shard: usize, upper: usize) -> u64 {
 /// Walks `db` from `cursor`, showing about `work` entries to `visit` (at least one, plus
 /// any empty shards on the way, which cost nothing), and returns the cursor to continue
 /// from, [`START`] when the walk has covered every shard.
-pub fn walk(db: &Db, cursor: u64, work: usize, mut visit: impl FnMut(&Entry) -> Visit) -> u64 {
+pub fn walk(
+    db: &Db,
+    cursor: u64,
+    work: usize,
+    mut visit: impl FnMut(&Entry, Option<i64>) -> Visit,
+) -> u64 {
     let shards = db.shards();
     let (mut shard, mut upper) = decode(cursor);
     let mut left = work.max(1);
@@ -72,7 +77,7 @@ pub fn walk(db: &Db, cursor: u64, work: usize, mut visit: impl FnMut(&Entry) -> 
             upper -= 1;
             visits -= 1;
             left -= 1;
-            if visit(guard.entry(upper)) == Visit::Remove {
+            if visit(guard.entry(upper), guard.expires_at(upper)) == Visit::Remove {
                 // The last entry moves into `upper`, from a position already visited (or
                 // added since): skipping it keeps the invariant above.
                 guard.remove_at(upper);
@@ -100,7 +105,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     fn value() -> Value {
-        Value::Str(Bytes::from_static(b"v"))
+        Value::string(&Bytes::from_static(b"v"))
     }
 
     /// One database holding the string keys `k0..kN`.
@@ -118,7 +123,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut cursor = START;
         loop {
-            cursor = walk(ks.db(0), cursor, work, |e| {
+            cursor = walk(ks.db(0), cursor, work, |e, _| {
                 seen.push(e.key.to_vec());
                 Visit::Keep
             });
@@ -154,21 +159,21 @@ mod tests {
         let ks = Keyspace::new(1);
         ks.lock(0, b"a").set(value(), false, 0);
         for cursor in [1, 5, u32::MAX as u64, 63 << 32, 64 << 32, u64::MAX] {
-            walk(ks.db(0), cursor, 10, |_| Visit::Keep);
+            walk(ks.db(0), cursor, 10, |_, _| Visit::Keep);
         }
         // Past the last shard: the scan is over.
-        assert_eq!(walk(ks.db(0), u64::MAX, 10, |_| Visit::Keep), START);
+        assert_eq!(walk(ks.db(0), u64::MAX, 10, |_, _| Visit::Keep), START);
     }
 
     #[test]
     fn a_flush_midway_ends_the_scan_early() {
         let ks = keyspace_with(1000);
-        let cursor = walk(ks.db(0), START, 10, |_| Visit::Keep);
+        let cursor = walk(ks.db(0), START, 10, |_, _| Visit::Keep);
         assert_ne!(cursor, START);
         drop(ks.db(0).take_all());
         let mut seen = 0;
         assert_eq!(
-            walk(ks.db(0), cursor, 10, |_| {
+            walk(ks.db(0), cursor, 10, |_, _| {
                 seen += 1;
                 Visit::Keep
             }),
@@ -185,7 +190,7 @@ mod tests {
         let mut cursor = START;
         let mut n = 0;
         loop {
-            cursor = walk(ks.db(0), cursor, 13, |e| {
+            cursor = walk(ks.db(0), cursor, 13, |e, _| {
                 n += 1;
                 if n % 3 == 0 {
                     Visit::Remove

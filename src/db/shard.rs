@@ -1,54 +1,71 @@
 //! One shard of a database: a dense array of entries plus a SwissTable of indices into it.
 //!
 //! ```text
-//!  index: HashTable<u32>   entries: Vec<Entry>            volatile: Vec<u32>
-//!  hash(key) -> i  ------> [k0 v0 -] [k1 v1 t1] [k2 ..]    [1, ...] entries with a deadline
+//!  index: HashTable<u32>   entries: Vec<Entry>          volatile: Vec<Volatile>
+//!  hash(key) -> i  ------> [k0 v0 -] [k1 v1 0] [k2 ..]  [(1, deadline), ...]
 //! ```
 //! hashbrown has neither random sampling nor a cursor that survives a resize; the dense
 //! array gives both. Expiry samples a random slot of `volatile` (only keys with a TTL, as
 //! Redis samples its `expires` dict), and SCAN can walk `entries` by position. Deleting
 //! is a swap-remove: the last entry moves into the hole, and the two places that point at
 //! it by position (its index slot and, if it has a deadline, its `volatile` slot) are
-//! patched. Every entry caches its hash, so neither moving nor growing the table rehashes
-//! a key.
+//! patched.
+//!
+//! Memory is most of the design: an entry is 56 bytes, with a key and a string value of up
+//! to 22 bytes each inline (see [`Compact`]). The deadline lives in `volatile`, so only
+//! keys with a TTL pay for it; the entry keeps its slot there. No hash is cached: the
+//! index rehashes a key (with the shard's copy of the keyspace's hasher) when it grows
+//! and when an entry is removed or moved, which costs less than 8 bytes on every key.
 //!
 //! SCAN relies on this (see [`super::scan`]): an entry changes position only when it is
 //! the last one and a delete moves it down into the hole. Any new operation that moves
 //! entries must keep that rule, or SCAN may miss keys.
 
-use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
-use super::value::Value;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
-/// No deadline: `expires_at` of a key without a TTL.
-pub const NO_EXPIRY: i64 = 0;
+use super::value::{Compact, Value};
+
 /// `volatile_pos` of an entry without a deadline.
 const NOT_VOLATILE: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub struct Entry {
-    pub key: Box<[u8]>,
+    pub key: Compact,
     pub value: Value,
-    /// Absolute deadline in Unix milliseconds, or [`NO_EXPIRY`].
-    expires_at: i64,
-    hash: u64,
-    /// Position of this entry's index in `Shard::volatile`, or [`NOT_VOLATILE`].
+    /// Position of this entry's deadline in `Shard::volatile`, or [`NOT_VOLATILE`].
     volatile_pos: u32,
     /// Last access in Unix seconds (Redis' LRU clock has the same one-second resolution),
-    /// for OBJECT IDLETIME. It fills the padding after `volatile_pos`: tracking costs
-    /// no memory, and one store on an entry whose key was just compared.
+    /// for OBJECT IDLETIME.
     accessed_s: u32,
 }
 
-impl Entry {
+/// A removed entry: its key, value and deadline.
+#[derive(Debug)]
+pub struct Removed {
+    pub key: Compact,
+    pub value: Value,
+    expires_at: Option<i64>,
+}
+
+impl Removed {
     pub fn expires_at(&self) -> Option<i64> {
-        (self.expires_at != NO_EXPIRY).then_some(self.expires_at)
+        self.expires_at
     }
+}
 
-    pub fn is_expired(&self, now_ms: i64) -> bool {
-        self.expires_at != NO_EXPIRY && self.expires_at <= now_ms
-    }
+/// A key with a deadline: where its entry is, and the deadline (Unix milliseconds).
+/// Packed to 4-byte alignment: 12 bytes instead of 16 for every key with a TTL (fields
+/// are only ever copied, never borrowed, as packed fields must be).
+#[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
+struct Volatile {
+    pos: u32,
+    deadline: i64,
+}
 
+impl Entry {
     /// Records an access at `now_ms` (what Redis' lookups do unless LOOKUP_NOTOUCH).
     pub fn touch(&mut self, now_ms: i64) {
         self.accessed_s = lru_seconds(now_ms);
@@ -65,14 +82,30 @@ fn lru_seconds(now_ms: i64) -> u32 {
     (now_ms / 1000) as u32
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Shard {
     entries: Vec<Entry>,
     index: HashTable<u32>,
-    volatile: Vec<u32>,
+    volatile: Vec<Volatile>,
+    /// The keyspace's hasher: every shard hashes keys the same way.
+    hasher: DefaultHashBuilder,
 }
 
 impl Shard {
+    pub fn new(hasher: DefaultHashBuilder) -> Shard {
+        Shard {
+            entries: Vec::new(),
+            index: HashTable::new(),
+            volatile: Vec::new(),
+            hasher,
+        }
+    }
+
+    /// The hash of `key`, as the index and the keyspace's shard choice use it.
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -98,6 +131,16 @@ impl Shard {
         &mut self.entries[pos]
     }
 
+    /// The deadline of the entry at `pos`, if it has one.
+    pub fn expires_at(&self, pos: usize) -> Option<i64> {
+        let vpos = self.entries[pos].volatile_pos;
+        (vpos != NOT_VOLATILE).then(|| self.volatile[vpos as usize].deadline)
+    }
+
+    pub fn is_expired(&self, pos: usize, now_ms: i64) -> bool {
+        self.expires_at(pos).is_some_and(|at| at <= now_ms)
+    }
+
     /// Position of `key` (hashed to `hash`), expired or not.
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
@@ -114,38 +157,42 @@ impl Shard {
             "a shard holds fewer than 2^32-1 keys"
         );
         self.entries.push(Entry {
-            key: key.into(),
+            key: Compact::copy(key),
             value,
-            expires_at: NO_EXPIRY,
-            hash,
             volatile_pos: NOT_VOLATILE,
             accessed_s: 0,
         });
-        let entries = &self.entries;
-        self.index
-            .insert_unique(hash, pos as u32, |&i| entries[i as usize].hash);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.insert_unique(hash, pos as u32, |&i| {
+            hasher.hash_one(&*entries[i as usize].key)
+        });
         pos
     }
 
-    /// Sets or clears (`NO_EXPIRY`) the deadline of the entry at `pos`.
-    pub fn set_expiry(&mut self, pos: usize, expires_at: i64) {
-        let had = self.entries[pos].expires_at != NO_EXPIRY;
-        let has = expires_at != NO_EXPIRY;
-        if has && !had {
-            self.entries[pos].volatile_pos = self.volatile.len() as u32;
-            self.volatile.push(pos as u32);
-        } else if had && !has {
-            self.forget_volatile(pos);
+    /// Sets or clears (`None`) the deadline of the entry at `pos`.
+    pub fn set_expiry(&mut self, pos: usize, expires_at: Option<i64>) {
+        let vpos = self.entries[pos].volatile_pos;
+        match (vpos != NOT_VOLATILE, expires_at) {
+            (true, Some(deadline)) => self.volatile[vpos as usize].deadline = deadline,
+            (false, Some(deadline)) => {
+                self.entries[pos].volatile_pos = self.volatile.len() as u32;
+                self.volatile.push(Volatile {
+                    pos: pos as u32,
+                    deadline,
+                });
+            }
+            (true, None) => self.forget_volatile(pos),
+            (false, None) => {}
         }
-        self.entries[pos].expires_at = expires_at;
     }
 
     /// Removes the entry at `pos` and returns it.
-    pub fn remove_at(&mut self, pos: usize) -> Entry {
-        if self.entries[pos].expires_at != NO_EXPIRY {
+    pub fn remove_at(&mut self, pos: usize) -> Removed {
+        let expires_at = self.expires_at(pos);
+        if expires_at.is_some() {
             self.forget_volatile(pos);
         }
-        let hash = self.entries[pos].hash;
+        let hash = self.hash(&self.entries[pos].key);
         match self.index.find_entry(hash, |&i| i as usize == pos) {
             Ok(slot) => {
                 slot.remove();
@@ -157,32 +204,39 @@ impl Shard {
         if pos != last {
             // The former last entry now lives at `pos`: repoint its index and volatile slots.
             let moved = &self.entries[pos];
-            if let Some(slot) = self.index.find_mut(moved.hash, |&i| i as usize == last) {
+            let hash = self.hasher.hash_one(&*moved.key);
+            if let Some(slot) = self.index.find_mut(hash, |&i| i as usize == last) {
                 *slot = pos as u32;
             }
             if moved.volatile_pos != NOT_VOLATILE {
-                self.volatile[moved.volatile_pos as usize] = pos as u32;
+                self.volatile[moved.volatile_pos as usize].pos = pos as u32;
             }
         }
-        removed
+        Removed {
+            key: removed.key,
+            value: removed.value,
+            expires_at,
+        }
     }
 
-    /// Position (in `entries`) of the `n`th key with a deadline, for sampling.
-    pub fn volatile_entry(&self, n: usize) -> usize {
-        self.volatile[n] as usize
+    /// Position (in `entries`) and deadline of the `n`th key with a deadline, for sampling.
+    pub fn volatile_entry(&self, n: usize) -> (usize, i64) {
+        let Volatile { pos, deadline } = self.volatile[n];
+        (pos as usize, deadline)
     }
 
     /// Drops every key, returning the old contents so the caller can free them outside
     /// the shard lock.
     pub fn take_all(&mut self) -> Shard {
-        std::mem::take(self)
+        let empty = Shard::new(self.hasher);
+        std::mem::replace(self, empty)
     }
 
     fn forget_volatile(&mut self, pos: usize) {
         let vpos = self.entries[pos].volatile_pos as usize;
         self.volatile.swap_remove(vpos);
-        if let Some(&moved) = self.volatile.get(vpos) {
-            self.entries[moved as usize].volatile_pos = vpos as u32;
+        if let Some(moved) = self.volatile.get(vpos) {
+            self.entries[moved.pos as usize].volatile_pos = vpos as u32;
         }
         self.entries[pos].volatile_pos = NOT_VOLATILE;
     }
@@ -192,17 +246,15 @@ impl Shard {
     fn check_invariants(&self) {
         assert_eq!(self.index.len(), self.entries.len());
         for (pos, entry) in self.entries.iter().enumerate() {
-            assert_eq!(self.find(entry.hash, &entry.key), Some(pos));
-            if entry.expires_at != NO_EXPIRY {
-                assert_eq!(self.volatile[entry.volatile_pos as usize] as usize, pos);
-            } else {
-                assert_eq!(entry.volatile_pos, NOT_VOLATILE);
+            assert_eq!(self.find(self.hash(&entry.key), &entry.key), Some(pos));
+            if entry.volatile_pos != NOT_VOLATILE {
+                assert_eq!(self.volatile[entry.volatile_pos as usize].pos as usize, pos);
             }
         }
         let with_deadline = self
             .entries
             .iter()
-            .filter(|e| e.expires_at != NO_EXPIRY)
+            .filter(|e| e.volatile_pos != NOT_VOLATILE)
             .count();
         assert_eq!(self.volatile.len(), with_deadline);
     }
@@ -213,67 +265,87 @@ mod tests {
     use super::*;
     use bytes::Bytes;
 
-    fn hash_of(key: &[u8]) -> u64 {
-        // A deliberately weak hash, so that collisions are exercised too.
-        key.iter()
-            .fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(b as u64))
-            % 7
+    fn value(s: &str) -> Value {
+        Value::string(&Bytes::copy_from_slice(s.as_bytes()))
     }
 
-    fn value(s: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(s.as_bytes()))
+    fn insert(shard: &mut Shard, key: &[u8], v: &str) -> usize {
+        shard.insert_new(shard.hash(key), key, value(v))
+    }
+
+    fn find(shard: &Shard, key: &[u8]) -> Option<usize> {
+        shard.find(shard.hash(key), key)
+    }
+
+    #[test]
+    fn entries_stay_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 56);
+        assert_eq!(std::mem::size_of::<Volatile>(), 12);
     }
 
     #[test]
     fn insert_find_remove_keep_positions_consistent() {
-        let mut shard = Shard::default();
+        let mut shard = Shard::new(DefaultHashBuilder::default());
         for i in 0..200 {
-            let key = format!("key:{i}");
-            let pos = shard.insert_new(hash_of(key.as_bytes()), key.as_bytes(), value("v"));
+            // Short (inline) and long (boxed) keys.
+            let key = format!(
+                "key:{i}{}",
+                if i % 2 == 0 { "" } else { ":a-longer-key-name" }
+            );
+            let pos = insert(&mut shard, key.as_bytes(), "v");
             if i % 3 == 0 {
-                shard.set_expiry(pos, 1000 + i);
+                shard.set_expiry(pos, Some(1000 + i));
             }
         }
         shard.check_invariants();
         // Remove from the front, middle and end, with and without deadlines.
         for i in (0..200).step_by(7) {
-            let key = format!("key:{i}");
-            let pos = shard.find(hash_of(key.as_bytes()), key.as_bytes()).unwrap();
+            let key = format!(
+                "key:{i}{}",
+                if i % 2 == 0 { "" } else { ":a-longer-key-name" }
+            );
+            let pos = find(&shard, key.as_bytes()).unwrap();
             let removed = shard.remove_at(pos);
             assert_eq!(&*removed.key, key.as_bytes());
+            assert_eq!(removed.expires_at(), (i % 3 == 0).then_some(1000 + i));
             shard.check_invariants();
         }
         assert_eq!(shard.len(), 200 - 29);
-        assert!(shard.find(hash_of(b"key:7"), b"key:7").is_none());
-        assert!(shard.find(hash_of(b"key:8"), b"key:8").is_some());
+        assert!(find(&shard, b"key:14").is_none());
+        assert!(find(&shard, b"key:8").is_some());
     }
 
     #[test]
     fn deadlines_can_be_set_changed_and_cleared() {
-        let mut shard = Shard::default();
-        let a = shard.insert_new(1, b"a", value("1"));
-        let b = shard.insert_new(2, b"b", value("2"));
-        shard.set_expiry(a, 10);
-        shard.set_expiry(b, 20);
-        shard.set_expiry(a, 30);
+        let mut shard = Shard::new(DefaultHashBuilder::default());
+        let a = insert(&mut shard, b"a", "1");
+        let b = insert(&mut shard, b"b", "2");
+        shard.set_expiry(a, Some(10));
+        shard.set_expiry(b, Some(20));
+        shard.set_expiry(a, Some(30));
         assert_eq!(shard.volatile_len(), 2);
-        shard.set_expiry(a, NO_EXPIRY);
+        assert_eq!(shard.expires_at(a), Some(30));
+        shard.set_expiry(a, None);
         assert_eq!(shard.volatile_len(), 1);
-        assert_eq!(shard.volatile_entry(0), b);
-        assert_eq!(shard.entry(a).expires_at(), None);
-        assert!(shard.entry(b).is_expired(20));
-        assert!(!shard.entry(b).is_expired(19));
+        assert_eq!(shard.volatile_entry(0), (b, 20));
+        assert_eq!(shard.expires_at(a), None);
+        assert!(shard.is_expired(b, 20));
+        assert!(!shard.is_expired(b, 19));
         shard.check_invariants();
     }
 
     #[test]
     fn take_all_empties_the_shard() {
-        let mut shard = Shard::default();
-        let pos = shard.insert_new(1, b"a", value("1"));
-        shard.set_expiry(pos, 5);
+        let mut shard = Shard::new(DefaultHashBuilder::default());
+        let pos = insert(&mut shard, b"a", "1");
+        shard.set_expiry(pos, Some(5));
         let old = shard.take_all();
         assert_eq!(old.len(), 1);
         assert!(shard.is_empty());
         assert_eq!(shard.volatile_len(), 0);
+        // The emptied shard hashes as before.
+        let pos = insert(&mut shard, b"a", "1");
+        assert_eq!(old.hash(b"a"), shard.hash(b"a"));
+        assert_eq!(find(&shard, b"a"), Some(pos));
     }
 }
