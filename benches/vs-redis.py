@@ -31,7 +31,14 @@ POGO = os.environ.get("POGO_WRAPPER", "/tmp/pogocache-peer/as-redis")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+PORT_BASE = None
+
+
 def free_port():
+    global PORT_BASE
+    if PORT_BASE is not None:
+        PORT_BASE += 1
+        return PORT_BASE - 1
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -156,7 +163,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="10x fewer requests and keys (a smoke run)")
     parser.add_argument("--svg", default=os.path.join(ROOT, "benches", "vs-redis.svg"))
+    parser.add_argument("--port-base", type=int, help="use consecutive ports from here instead of free ones")
+    parser.add_argument("--no-memory", action="store_true", help="throughput and CPU only")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=BINARY",
+                        help="another ringkv binary (e.g. a baseline build) run with --threads 1")
     opts = parser.parse_args()
+    global PORT_BASE
+    PORT_BASE = opts.port_base
     for tool in ("redis-server", "redis-benchmark", "redis-cli"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is not on PATH: apt-get install redis-server redis-tools")
@@ -169,6 +182,9 @@ def main():
         "ringkv --threads 1": lambda: Server("ringkv1", lambda p, d: [ringkv, "--port", str(p), "--dir", d, "--threads", "1"]),
         "ringkv --threads 2": lambda: Server("ringkv2", lambda p, d: [ringkv, "--port", str(p), "--dir", d, "--threads", "2"]),
     }
+    for also in opts.also:
+        label, binary = also.split("=", 1)
+        makers[label] = (lambda b, l: lambda: Server(l, lambda p, d: [b, "--port", str(p), "--dir", d, "--threads", "1"]))(binary, label)
     if os.access(POGO, os.X_OK):
         makers["pogocache"] = lambda: Server("pogo", lambda p, d: [POGO, "--port", str(p), "--threads", "2"])
     else:
@@ -176,6 +192,10 @@ def main():
     names = list(makers)
 
     runs = {(n, p): [] for n in names for p in (1, 16)}
+
+    def median(name, pipeline, i):
+        return statistics.median(r[i] for r in runs[(name, pipeline)])
+
     for rnd in range(opts.rounds):
         order = names[rnd % len(names):] + names[:rnd % len(names)]
         for pipeline, requests in ((1, 600_000 // scale), (16, 6_000_000 // scale)):
@@ -192,6 +212,15 @@ def main():
                 print(f"round {rnd+1} -P {pipeline:<2} {name:<20} {rps:>12,.0f} req/s  {cpu/total*1e6:6.2f} us CPU/req  p99 {p99:.3f} ms", flush=True)
 
     keys = 1_000_000 // scale
+    if opts.no_memory:
+        print("\n| server | rps -P1 | rps -P16 | CPU us/req -P1 | CPU us/req -P16 | p99 ms -P1 |\n|---|---|---|---|---|---|")
+        for name in names:
+            cells = []
+            for i, pipeline in ((0, 1), (0, 16), (1, 1), (1, 16), (2, 1)):
+                value, base = median(name, pipeline, i), median("redis-server", pipeline, i)
+                cells.append(f"{value:,.2f} ({value / base:.2f}x)")
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        return
     memory = {name: (memory_per_key(makers[name], keys, None), memory_per_key(makers[name], keys, 100_000)) for name in names}
 
     # p99 at -P 1 while keys with TTLs expire (active expiry at work) vs. the same load without.
@@ -204,9 +233,6 @@ def main():
             expiry_p99[name] = max(r[1] for r in results.values())
         finally:
             server.stop()
-
-    def median(name, pipeline, i):
-        return statistics.median(r[i] for r in runs[(name, pipeline)])
 
     redis = "redis-server"
     rows = []

@@ -21,7 +21,7 @@ pub mod string;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -154,9 +154,13 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
         .handler
         .expect("containers without a handler always dispatch to a subcommand");
     let mark = ctx.reply.len();
-    let started = Instant::now();
+    // The previous command's end is this one's start while the batch runs without waiting.
+    let started = ctx.client.clock_us.take().unwrap_or_else(clock_us);
+    ctx.client.command_ms = (started / 1000) as i64;
     handler(ctx, argv);
-    let usec = started.elapsed().as_micros() as u64;
+    let finished = clock_us();
+    ctx.client.clock_us = Some(finished);
+    let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
     if failed {
         count_error(ctx.server, &ctx.reply.buf[mark + 1..]);
@@ -171,6 +175,14 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
         let line = monitor_line(ctx.client.db, &ctx.client.addr, argv, spec.name);
         ctx.server.monitors.feed(line);
     }
+}
+
+/// Wall-clock microseconds since the epoch: commandstats time and the deadline clock in
+/// one read (Redis times commands with the wall clock too).
+pub fn clock_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// A command refused before it ran, and its table position when it was found.
@@ -374,9 +386,12 @@ pub mod errors {
 }
 
 impl Ctx<'_> {
-    /// The clock commands read deadlines against.
+    /// The clock commands read deadlines against: the time the running command started.
     pub fn now_ms(&self) -> i64 {
-        crate::db::now_ms()
+        match self.client.command_ms {
+            0 => crate::db::now_ms(),
+            ms => ms,
+        }
     }
 
     /// Locks the shard of `key` in the client's database.

@@ -56,6 +56,13 @@ pub struct Client {
     pub pending_reply: usize,
     /// The argv being executed (CLIENT LIST `argv-mem` for the client asking).
     pub argv_bytes: usize,
+    /// Wall-clock microseconds at the end of the last command of this batch, which is
+    /// where the next command starts: one clock read per command. The connection clears
+    /// it whenever it waits (read, write, BLPOP, DEBUG SLEEP).
+    pub clock_us: Option<u64>,
+    /// Wall-clock milliseconds when the running command started: the time its deadlines
+    /// are compared against (like Redis' command time snapshot). 0 before any command.
+    pub command_ms: i64,
     pub handle: Arc<ClientHandle>,
 }
 
@@ -96,6 +103,8 @@ impl Client {
             query_buffer: (0, 0),
             pending_reply: 0,
             argv_bytes: 0,
+            clock_us: None,
+            command_ms: 0,
             handle,
         }
     }
@@ -180,7 +189,8 @@ pub struct ClientHandle {
     pub laddr: SocketAddr,
     pub fd: i32,
     pub created: Instant,
-    /// Milliseconds since `created` of the last read or write (CLIENT LIST `idle`).
+    /// Wall-clock milliseconds of the last read or write (CLIENT LIST `idle`), as Redis
+    /// keeps it; 0 until the first.
     pub last_interaction_ms: AtomicU64,
     pub db: AtomicU32,
     /// Table position of the last command, u32::MAX for none yet.
@@ -223,13 +233,18 @@ impl ClientHandle {
 
     /// Records activity now (a read or a write).
     pub fn touch(&self) {
-        let ms = self.created.elapsed().as_millis() as u64;
-        self.last_interaction_ms.store(ms, Ordering::Relaxed);
+        self.touch_at(crate::db::now_ms());
+    }
+
+    /// Records activity at wall-clock `ms`, a clock reading the caller already has.
+    pub fn touch_at(&self, ms: i64) {
+        self.last_interaction_ms
+            .store(ms.max(0) as u64, Ordering::Relaxed);
     }
 
     /// Seconds since the last read or write.
     pub fn idle_secs(&self) -> u64 {
-        let now = self.created.elapsed().as_millis() as u64;
+        let now = crate::db::now_ms().max(0) as u64;
         now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000
     }
 

@@ -126,6 +126,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         if let Err(stop) = or_killed(&handle, waited).await {
                             return stop;
                         }
+                        client.clock_us = None;
                     }
                     if client.replies_suppressed() {
                         reply.buf.truncate(mark);
@@ -138,6 +139,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         if let Err(stop) = or_killed(&handle, tokio::time::sleep(pause)).await {
                             return stop;
                         }
+                        client.clock_us = None;
                     }
                     if client.close_after_reply {
                         let _ = flush(socket, &mut reply, stats, &handle).await;
@@ -147,6 +149,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
                             return stop;
                         }
+                        client.clock_us = None;
                     }
                 }
                 Ok(false) => break,
@@ -181,7 +184,10 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
             }
             Err(stop) => return stop,
         };
-        handle.touch();
+        // One clock read: the client's last interaction and the first command's start.
+        let now = cmd::clock_us();
+        client.clock_us = Some(now);
+        handle.touch_at((now / 1000) as i64);
         Stats::add(&stats.net_input_bytes, n as u64);
         let limit = server.config.hot.query_buffer_limit.load(Ordering::Relaxed);
         if limit > 0 && input.len() as u64 > limit {
@@ -276,6 +282,7 @@ async fn wait_while_blocked(
         .fetch_or(client::FLAG_BLOCKED, Ordering::Relaxed);
     client.reprocessing = true;
     loop {
+        client.clock_us = None;
         let mut ctx = Ctx {
             server,
             client: &mut *client,

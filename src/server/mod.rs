@@ -54,9 +54,12 @@ fn uring_builder(tuned: bool) -> tokio_uring::Builder {
 }
 
 /// Creates an io_uring runtime on this thread: tuned if the kernel allows, else plain.
-fn uring_runtime() -> std::io::Result<tokio_uring::Runtime> {
-    tokio_uring::Runtime::new(&uring_builder(true))
-        .or_else(|_| tokio_uring::Runtime::new(&uring_builder(false)))
+/// The flag says which: tuned means COOP_TASKRUN and SINGLE_ISSUER are on.
+fn uring_runtime() -> std::io::Result<(tokio_uring::Runtime, bool)> {
+    match tokio_uring::Runtime::new(&uring_builder(true)) {
+        Ok(runtime) => Ok((runtime, true)),
+        Err(_) => tokio_uring::Runtime::new(&uring_builder(false)).map(|r| (r, false)),
+    }
 }
 
 /// Decides the backend for `--io-backend` (`auto`, `uring`, `epoll`), logging why.
@@ -143,7 +146,17 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
 fn run_worker(index: usize, backend: Backend, listeners: Vec<TcpListener>, server: Arc<Server>) {
     if backend == Backend::Uring {
         match uring_runtime() {
-            Ok(runtime) => {
+            Ok((runtime, tuned)) => {
+                if tuned {
+                    crate::verbose!(
+                        "worker {index}: io_uring ring set up with COOP_TASKRUN and SINGLE_ISSUER"
+                    );
+                } else {
+                    crate::warning!(
+                        "worker {index}: io_uring without COOP_TASKRUN and SINGLE_ISSUER \
+                         (they need Linux 6.0); CPU per request is higher"
+                    );
+                }
                 runtime.block_on(async move {
                     let listeners = listeners
                         .into_iter()
