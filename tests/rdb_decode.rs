@@ -249,6 +249,23 @@ fn corrupt_ziplist_is_an_error_with_an_offset() {
 }
 
 #[test]
+fn a_small_redis_7_dump() {
+    let (items, summary) = decode(&fixture("redis-7.0-small.rdb")).unwrap();
+    assert_eq!((summary.version, summary.keys), (10, 9));
+    let got = keys(&items);
+    assert_eq!(
+        got["l"],
+        ("list", strs(&["a", "b", "1", "2", "300", "70000"]))
+    );
+    assert_eq!(got["si"], ("set", strs(&["1", "2", "3"])));
+    assert_eq!(got["h"], ("hash", strs(&["f", "v", "g", "12"])));
+    assert_eq!(got["z"], ("zset", strs(&["a", "1", "b", "2.5"])));
+    assert_eq!(got["n"], ("string", strs(&["12345"])));
+    assert_eq!(got["zb"].1.len(), 400);
+    assert_eq!(got["st"].0, "stream");
+}
+
+#[test]
 fn script_aux_of_an_old_dump() {
     // rdb.tcl: scriptbackup.rdb holds the script as a "lua" AUX field, and no keys.
     let (items, summary) = decode(&fixture("scriptbackup.rdb")).unwrap();
@@ -600,6 +617,7 @@ fn truncated_and_flipped_real_dumps() {
         "list-quicklist.rdb",
         "corrupt_empty_keys.rdb",
         "hash-zipmap.rdb",
+        "redis-7.0-small.rdb",
     ] {
         let file = fixture(name);
         for cut in 0..file.len() {
@@ -640,4 +658,107 @@ fn a_sink_error_stops_the_load_at_that_item() {
     assert_eq!(seen, 2);
     assert_eq!(err.offset, 14);
     assert!(err.reason.contains("out of memory"));
+}
+
+fn be_id(ms: u64, seq: u64) -> Vec<u8> {
+    [ms.to_be_bytes(), seq.to_be_bytes()].concat()
+}
+
+/// A stream of type 15, 19 or 21 by hand: one node with master fields [f], a same-fields
+/// entry, a deleted entry and an entry with its own fields; one group with one consumer.
+fn stream_file(rdb_type: u8, consumer_pel: (u64, u64)) -> Vec<u8> {
+    let lp = listpack(&[
+        b"2", b"1", b"1", b"f", b"0", // master entry: 2 live, 1 deleted, fields [f]
+        b"2", b"0", b"0", b"v1", b"4", // 5-0 f=v1 (same fields)
+        b"1", b"1", b"0", b"1", b"g", b"x", b"6", // 6-0 deleted
+        b"0", b"2", b"3", b"2", b"a", b"1", b"b", b"2", b"8", // 7-3 a=1 b=2
+    ]);
+    let mut rdb = Rdb::new(12)
+        .byte(rdb_type)
+        .str(b"st")
+        .len(1)
+        .str(&be_id(5, 0))
+        .str(&lp)
+        .len(2)
+        .len(7)
+        .len(3);
+    if rdb_type >= 19 {
+        rdb = rdb.len(5).len(0).len(6).len(0).len(3);
+    }
+    rdb = rdb.len(1).str(b"g").len(7).len(3);
+    if rdb_type >= 19 {
+        rdb = rdb.len(3);
+    }
+    rdb = rdb
+        .len(1)
+        .raw(&be_id(7, 3))
+        .raw(&1_700_000_000_000i64.to_le_bytes())
+        .len(2)
+        .len(1)
+        .str(b"c")
+        .raw(&1_700_000_000_500i64.to_le_bytes());
+    if rdb_type >= 21 {
+        rdb = rdb.raw(&1_700_000_000_400i64.to_le_bytes());
+    }
+    rdb.len(1).raw(&be_id(consumer_pel.0, consumer_pel.1)).end()
+}
+
+#[test]
+fn streams_of_every_version_by_hand() {
+    use ringkv::rdb::{Consumer, ConsumerGroup, PendingEntry, Stream, StreamEntry, StreamId};
+    let id = |ms, seq| StreamId { ms, seq };
+    for rdb_type in [15u8, 19, 21] {
+        let (items, _) = decode(&stream_file(rdb_type, (7, 3))).unwrap();
+        let Item::Key {
+            value: RdbValue::Stream(stream),
+            ..
+        } = &items[0]
+        else {
+            panic!("{items:?}")
+        };
+        let expected = Stream {
+            entries: vec![
+                StreamEntry {
+                    id: id(5, 0),
+                    fields: vec![(b"f".to_vec(), b"v1".to_vec())],
+                },
+                StreamEntry {
+                    id: id(7, 3),
+                    fields: vec![
+                        (b"a".to_vec(), b"1".to_vec()),
+                        (b"b".to_vec(), b"2".to_vec()),
+                    ],
+                },
+            ],
+            length: 2,
+            last_id: id(7, 3),
+            first_id: id(5, 0),
+            // Type 15 stored neither: filled as Redis fills them.
+            max_deleted_id: if rdb_type >= 19 { id(6, 0) } else { id(0, 0) },
+            entries_added: if rdb_type >= 19 { 3 } else { 2 },
+            groups: vec![ConsumerGroup {
+                name: b"g".to_vec(),
+                last_id: id(7, 3),
+                entries_read: (rdb_type >= 19).then_some(3),
+                pending: vec![PendingEntry {
+                    id: id(7, 3),
+                    delivery_time_ms: 1_700_000_000_000,
+                    delivery_count: 2,
+                }],
+                consumers: vec![Consumer {
+                    name: b"c".to_vec(),
+                    seen_time_ms: 1_700_000_000_500,
+                    active_time_ms: if rdb_type >= 21 {
+                        1_700_000_000_400
+                    } else {
+                        1_700_000_000_500
+                    },
+                    pending: vec![id(7, 3)],
+                }],
+            }],
+        };
+        assert_eq!(**stream, expected, "type {rdb_type}");
+        let err = error_of(&stream_file(rdb_type, (9, 9)));
+        assert!(err.reason.contains("not in the group's PEL"), "{err}");
+    }
 }

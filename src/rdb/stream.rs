@@ -18,6 +18,7 @@
 //!                   <lp-count>;    flags & DELETED(1): a deleted entry
 //! ```
 
+use std::collections::HashSet;
 use std::io::Read;
 
 use super::listpack;
@@ -105,6 +106,7 @@ fn group<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<ConsumerGroup, Rd
             delivery_count: src.length()?,
         });
     }
+    let known: HashSet<StreamId> = pending.iter().map(|p| p.id).collect();
     let n = src.length()?;
     let mut consumers = Vec::with_capacity((n as usize).min(PREALLOC_CAP));
     for _ in 0..n {
@@ -120,7 +122,7 @@ fn group<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<ConsumerGroup, Rd
         for _ in 0..count {
             let at = src.offset();
             let id = raw_id(src)?;
-            if !pending.iter().any(|p| p.id == id) {
+            if !known.contains(&id) {
                 return Err(RdbError::new(
                     at,
                     format!("consumer PEL entry {id} is not in the group's PEL"),
