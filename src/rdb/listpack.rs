@@ -19,12 +19,7 @@ fn fail<T>(at: usize, what: impl std::fmt::Display) -> Result<T, String> {
     Err(format!("listpack: {what} (at byte {at} of the listpack)"))
 }
 
-fn le(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-}
+use super::le;
 
 fn backlen_size(len: usize) -> usize {
     match len {

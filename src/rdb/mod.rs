@@ -65,3 +65,11 @@ impl std::fmt::Display for RdbError {
 }
 
 impl std::error::Error for RdbError {}
+
+/// An unsigned little-endian integer of up to 8 bytes (headers of the packed encodings).
+pub(crate) fn le(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}

@@ -18,12 +18,7 @@ fn fail<T>(at: usize, what: impl std::fmt::Display) -> Result<T, String> {
     Err(format!("ziplist: {what} (at byte {at} of the ziplist)"))
 }
 
-fn le(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-}
+use super::le;
 
 /// The entries of a ziplist, integers as decimal text.
 pub fn entries(zl: &[u8]) -> Result<Vec<Vec<u8>>, String> {
