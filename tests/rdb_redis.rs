@@ -30,6 +30,31 @@ fn rb(con: &mut redis::Connection, args: &[&[u8]]) {
 
 /// SAVE, then decode the dump into (summary, items).
 fn save_and_decode(server: &Server, con: &mut redis::Connection) -> (Summary, Vec<Item>) {
+    let (summary, items, _) = save_and_decode_bytes(server, con);
+    (summary, items)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Asserts what OBJECT ENCODING says of each key, so the dump holds the intended types.
+fn assert_encodings(con: &mut redis::Connection, expected: &[(&str, &str)]) {
+    for (key, encoding) in expected {
+        let got = r(con, &["OBJECT", "ENCODING", key]);
+        assert_eq!(
+            got,
+            redis::Value::BulkString(encoding.as_bytes().to_vec()),
+            "{key}"
+        );
+    }
+}
+
+/// Like [`save_and_decode`], also returning the file's bytes.
+fn save_and_decode_bytes(
+    server: &Server,
+    con: &mut redis::Connection,
+) -> (Summary, Vec<Item>, Vec<u8>) {
     r(con, &["SAVE"]);
     let bytes = std::fs::read(server.dir().join("dump.rdb")).expect("dump.rdb");
     let mut items = Vec::new();
@@ -38,7 +63,7 @@ fn save_and_decode(server: &Server, con: &mut redis::Connection) -> (Summary, Ve
         Ok::<(), Infallible>(())
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    (summary, items)
+    (summary, items, bytes)
 }
 
 type Keys = BTreeMap<(u64, Vec<u8>), (RdbValue, Option<i64>)>;
@@ -109,6 +134,17 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
     let server = Server::start_redis();
     let mut con = server.redis_conn();
     r(&mut con, &["CONFIG", "SET", "rdbcompression", "yes"]);
+    // The thresholds between the packed and the general encodings (builds differ).
+    for (name, value) in [
+        ("hash-max-listpack-entries", "128"),
+        ("hash-max-listpack-value", "64"),
+        ("zset-max-listpack-entries", "128"),
+        ("zset-max-listpack-value", "64"),
+        ("set-max-intset-entries", "512"),
+        ("list-max-listpack-size", "-2"),
+    ] {
+        r(&mut con, &["CONFIG", "SET", name, value]);
+    }
     // Strings: raw, integer-encoded (8/16/32-bit), too big for an int encoding, LZF, binary.
     let lzf = "abcdefgh".repeat(40);
     let strings = [
@@ -229,7 +265,30 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
     r(&mut con, &["PEXPIRE", "in-db-15", "100000000"]);
     r(&mut con, &["SELECT", "0"]);
 
-    let (summary, items) = save_and_decode(&server, &mut con);
+    assert_encodings(
+        &mut con,
+        &[
+            ("raw", "embstr"),
+            ("int16", "int"),
+            ("int64", "int"),
+            ("lzf", "raw"),
+            ("small-list", "quicklist"),
+            ("intset16", "intset"),
+            ("intset64", "intset"),
+            ("big-ints", "hashtable"),
+            ("strset", "hashtable"),
+            ("small-hash", "listpack"),
+            ("big-hash", "hashtable"),
+            ("long-value-hash", "hashtable"),
+            ("small-zset", "listpack"),
+            ("big-zset", "skiplist"),
+        ],
+    );
+    let (summary, items, bytes) = save_and_decode_bytes(&server, &mut con);
+    assert!(
+        !contains(&bytes, lzf.as_bytes()),
+        "the long string was compressed"
+    );
     assert_eq!(summary.version, 10, "redis 7.0 writes RDB 10");
     assert!(matches!(summary.checksum, Checksum::Verified(_)));
     assert!(items.contains(&Item::Aux {
