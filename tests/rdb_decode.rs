@@ -25,6 +25,14 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// With RINGKV_WRITE_RDB_SEEDS=DIR, hand-made files are also written to DIR (that is how
+/// fuzz/seeds/rdb_load/hand_*.rdb were made).
+fn seed(name: &str, file: &[u8]) {
+    if let Some(dir) = std::env::var_os("RINGKV_WRITE_RDB_SEEDS") {
+        std::fs::write(Path::new(&dir).join(name), file).expect("write seed");
+    }
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -428,6 +436,7 @@ fn every_opcode_and_old_type_by_hand() {
         .raw(&3u64.to_be_bytes())
         .raw(b"abc")
         .end();
+    seed("hand_every_opcode.rdb", &file);
     let (items, summary) = decode(&file).unwrap();
     assert_eq!(summary.version, 12);
     assert_eq!(summary.keys, 11);
@@ -708,7 +717,9 @@ fn streams_of_every_version_by_hand() {
     use ringkv::rdb::{Consumer, ConsumerGroup, PendingEntry, Stream, StreamEntry, StreamId};
     let id = |ms, seq| StreamId { ms, seq };
     for rdb_type in [15u8, 19, 21] {
-        let (items, _) = decode(&stream_file(rdb_type, (7, 3))).unwrap();
+        let file = stream_file(rdb_type, (7, 3));
+        seed(&format!("hand_stream_{rdb_type}.rdb"), &file);
+        let (items, _) = decode(&file).unwrap();
         let Item::Key {
             value: RdbValue::Stream(stream),
             ..
