@@ -13,5 +13,6 @@ pub mod config;
 pub mod db;
 pub mod log;
 pub mod num;
+pub mod rdb;
 pub mod resp;
 pub mod server;

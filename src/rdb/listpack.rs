@@ -1,0 +1,179 @@
+//! Listpack, the packed encoding of small collections since Redis 7.0 (and of stream
+//! nodes since 5.0). Every header, entry, back-length and the terminator is checked;
+//! integers come back as their decimal text.
+//!
+//! ```text
+//! <total bytes u32 LE> <count u16 LE> <entry>* <0xFF>
+//! entry:  <encoding+data> <backlen>
+//!   0xxxxxxx                       7-bit unsigned integer
+//!   10xxxxxx <data>                string, 6-bit length
+//!   110xxxxx yyyyyyyy              13-bit signed integer
+//!   1110xxxx yyyyyyyy <data>       string, 12-bit length
+//!   11110000 <u32 LE> <data>       string, 32-bit length
+//!   11110001 i16 | 11110010 i24 | 11110011 i32 | 11110100 i64   (LE)
+//!   backlen: the size of encoding+data in 1..=5 bytes, 7 bits each, read right to left
+//! count 65535 means "count them"
+//! ```
+
+fn fail<T>(at: usize, what: impl std::fmt::Display) -> Result<T, String> {
+    Err(format!("listpack: {what} (at byte {at} of the listpack)"))
+}
+
+use super::le;
+
+fn backlen_size(len: usize) -> usize {
+    match len {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    }
+}
+
+/// The entries of a listpack, integers as decimal text.
+pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    const HEADER: usize = 6;
+    if lp.len() < HEADER + 1 {
+        return fail(0, format!("{} bytes is too short", lp.len()));
+    }
+    let total = le(&lp[0..4]) as usize;
+    let count = le(&lp[4..6]) as usize;
+    if total != lp.len() {
+        return fail(
+            0,
+            format!("header says {total} bytes, the blob has {}", lp.len()),
+        );
+    }
+    let end = lp.len() - 1;
+    if lp[end] != 0xff {
+        return fail(end, "no 0xFF terminator");
+    }
+    let mut out = Vec::new();
+    let mut pos = HEADER;
+    while pos < end {
+        let start = pos;
+        let enc = lp[pos];
+        let need = |at: usize, k: usize| -> Result<(), String> {
+            if at + k > end {
+                fail(at, "entry passes the end")
+            } else {
+                Ok(())
+            }
+        };
+        let int = |raw: u64, bits: u32| -> Vec<u8> {
+            let shift = 64 - bits;
+            (((raw << shift) as i64) >> shift).to_string().into_bytes()
+        };
+        let value = if enc & 0x80 == 0 {
+            pos += 1;
+            u64::from(enc & 0x7f).to_string().into_bytes()
+        } else if enc & 0xc0 == 0x80 {
+            let len = usize::from(enc & 0x3f);
+            need(pos + 1, len)?;
+            pos += 1 + len;
+            lp[pos - len..pos].to_vec()
+        } else if enc & 0xe0 == 0xc0 {
+            need(pos, 2)?;
+            let raw = (u64::from(enc & 0x1f) << 8) | u64::from(lp[pos + 1]);
+            pos += 2;
+            int(raw, 13)
+        } else if enc & 0xf0 == 0xe0 {
+            need(pos, 2)?;
+            let len = (usize::from(enc & 0x0f) << 8) | usize::from(lp[pos + 1]);
+            need(pos + 2, len)?;
+            pos += 2 + len;
+            lp[pos - len..pos].to_vec()
+        } else {
+            let width = match enc {
+                0xf0 => {
+                    need(pos, 5)?;
+                    let len = le(&lp[pos + 1..pos + 5]) as usize;
+                    need(pos + 5, len)?;
+                    pos += 5 + len;
+                    let v = lp[pos - len..pos].to_vec();
+                    check_backlen(lp, start, pos, end)?;
+                    pos += backlen_size(pos - start);
+                    out.push(v);
+                    continue;
+                }
+                0xf1 => 2,
+                0xf2 => 3,
+                0xf3 => 4,
+                0xf4 => 8,
+                0xff => return fail(pos, "0xFF before the end"),
+                _ => return fail(pos, format!("bad encoding {enc:#04x}")),
+            };
+            need(pos + 1, width)?;
+            let raw = le(&lp[pos + 1..pos + 1 + width]);
+            pos += 1 + width;
+            int(raw, 8 * width as u32)
+        };
+        check_backlen(lp, start, pos, end)?;
+        pos += backlen_size(pos - start);
+        out.push(value);
+    }
+    if count != usize::from(u16::MAX) && count != out.len() {
+        return fail(
+            4,
+            format!("header count {count}, found {} entries", out.len()),
+        );
+    }
+    Ok(out)
+}
+
+/// The back-length after an entry of `pos - start` bytes must encode that size.
+fn check_backlen(lp: &[u8], start: usize, pos: usize, end: usize) -> Result<(), String> {
+    let size = pos - start;
+    let n = backlen_size(size);
+    if pos + n > end {
+        return fail(pos, "back-length passes the end");
+    }
+    // Read right to left: the last byte holds the high bits, bit 7 set on all but the first.
+    let mut v: u64 = 0;
+    for (i, &b) in lp[pos..pos + n].iter().rev().enumerate() {
+        let more = b & 0x80 != 0;
+        if more != (i + 1 < n) {
+            return fail(pos, "bad back-length");
+        }
+        v = (v << 7) | u64::from(b & 0x7f);
+    }
+    if v != size as u64 {
+        return fail(pos, format!("back-length {v}, the entry is {size} bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small() {
+        // "ab", 5, -2 (13-bit), 1000 (i16)
+        let mut lp = vec![0u8; 6];
+        lp.extend_from_slice(&[0x82, b'a', b'b', 3]);
+        lp.extend_from_slice(&[0x05, 1]);
+        lp.extend_from_slice(&[0xdf, 0xfe, 2]);
+        lp.extend_from_slice(&[0xf1, 0xe8, 0x03, 3]);
+        lp.push(0xff);
+        let total = lp.len() as u32;
+        lp[0..4].copy_from_slice(&total.to_le_bytes());
+        lp[4..6].copy_from_slice(&4u16.to_le_bytes());
+        assert_eq!(
+            entries(&lp).unwrap(),
+            vec![
+                b"ab".to_vec(),
+                b"5".to_vec(),
+                b"-2".to_vec(),
+                b"1000".to_vec()
+            ]
+        );
+        for cut in 0..lp.len() {
+            assert!(entries(&lp[..cut]).is_err());
+        }
+        let mut bad = lp.clone();
+        bad[9] = 7;
+        assert!(entries(&bad).is_err());
+    }
+}
