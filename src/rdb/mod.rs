@@ -29,6 +29,7 @@ pub mod listpack;
 pub mod load;
 pub mod lzf;
 pub mod model;
+pub mod save;
 pub mod source;
 pub mod stream;
 pub mod ziplist;
