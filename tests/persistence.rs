@@ -168,6 +168,41 @@ fn save_and_lastsave(srv: &mut Server) {
     c.expect(&["BGSAVE", "NOW"], "-ERR syntax error\r\n");
 }
 
+/// rdb_changes_since_last_save counts modifications as Redis' `server.dirty` does.
+fn changes_are_counted_like_redis(srv: &mut Server) {
+    let mut c = srv.client();
+    let steps: &[(&[&str], u64)] = &[
+        (&["SET", "a", "1"], 1),
+        (&["RPUSH", "l", "a", "b", "c"], 3),
+        (&["SADD", "s", "x", "y"], 2),
+        (&["SADD", "s", "x"], 0),
+        (&["SREM", "s", "zz"], 0),
+        (&["SREM", "nope", "zz"], 0),
+        (&["DEL", "a", "nope"], 1),
+        (&["SETNX", "n", "v"], 1),
+        (&["SETNX", "n", "v"], 0),
+        (&["EXPIRE", "nope", "10"], 0),
+        (&["EXPIRE", "l", "100"], 1),
+        (&["EXPIRE", "l", "10", "NX"], 0),
+        (&["PERSIST", "l"], 1),
+        (&["PERSIST", "l"], 0),
+        (&["MSET", "m1", "1", "m2", "2"], 2),
+        (&["GET", "m1"], 0),
+        (&["INCR", "a"], 1),
+        (&["INCR", "n"], 0),
+    ];
+    let mut expected = 0;
+    for (command, changes) in steps {
+        c.cmd(command);
+        expected += changes;
+        assert_eq!(
+            persistence(&mut c, "rdb_changes_since_last_save"),
+            expected.to_string(),
+            "after {command:?}"
+        );
+    }
+}
+
 /// Big zero-filled strings (cheap to send, slow to compress) keep a BGSAVE busy.
 fn bgsave_refuses_a_second_save_while_running(srv: &mut Server) {
     let mut c = srv.client();
@@ -280,6 +315,7 @@ fn failed_saves_keep_the_old_dump(srv: &mut Server) {
 
 backend_tests! {
     restore_errors_match_redis,
+    changes_are_counted_like_redis,
     save_and_lastsave,
     bgsave_refuses_a_second_save_while_running,
     save_policy_starts_a_bgsave with [("save", "1 1")],
