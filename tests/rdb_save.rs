@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::path::Path;
 
 use common::{fresh_dir, redis_server_available, tool_available, Server};
-use ringkv::rdb::save::{AuxInfo, Encoding, Writer};
+use ringkv::rdb::save::{write_file, AuxInfo, Encoding};
 use ringkv::rdb::{load, Item};
 
 fn r(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
@@ -49,54 +49,9 @@ fn encoding() -> Encoding {
 
 /// Fills a redis-server with every type in its small and large encodings.
 fn populate(con: &mut redis::Connection) {
-    let lzf = "abcdefgh".repeat(40);
-    for (k, v) in [
-        ("raw", "hello"),
-        ("int8", "-7"),
-        ("int16", "12345"),
-        ("int32", "-2000000000"),
-        ("int64", "123456789012"),
-        ("leading-zero", "0123"),
-        ("empty", ""),
-        ("lzf", lzf.as_str()),
-    ] {
-        r(con, &["SET", k, v]);
-    }
-    r(con, &["PEXPIREAT", "raw", "4102444800123"]);
-    let mut small_list = vec!["RPUSH", "small-list"];
-    small_list.extend(["a", "1", "-300", "70000", "5000000000", ""]);
-    r(con, &small_list);
-    let big_list: Vec<String> = (0..3000)
-        .map(|i| {
-            if i % 3 == 0 {
-                i.to_string()
-            } else {
-                format!("element-{i}-{}", "x".repeat(i % 200))
-            }
-        })
-        .collect();
-    for chunk in big_list.chunks(500) {
-        let mut args = vec!["RPUSH", "big-list"];
-        args.extend(chunk.iter().map(String::as_str));
-        r(con, &args);
-    }
-    let sets: Vec<(&str, Vec<String>)> = vec![
-        (
-            "intset16",
-            (-5..10).map(|i| (i * 100).to_string()).collect(),
-        ),
-        (
-            "intset64",
-            vec!["1".into(), "-9000000000000".into(), "70000".into()],
-        ),
-        ("big-ints", (0..600).map(|i| (i * 7).to_string()).collect()),
-        ("strset", vec!["x".into(), "y".into(), "12".into()]),
-    ];
-    for (key, members) in &sets {
-        let mut args = vec!["SADD", key];
-        args.extend(members.iter().map(String::as_str));
-        r(con, &args);
-    }
+    populate_basic(con);
+    // 64-bit and large intsets, a set that outgrows the intset.
+    r(con, &["SADD", "intset64", "1", "-9000000000000", "70000"]);
     let long_value = "L".repeat(200);
     r(
         con,
@@ -156,20 +111,10 @@ fn populate(con: &mut redis::Connection) {
         r(con, &["XDEL", "st", del]);
     }
     r(con, &["XGROUP", "CREATE", "st", "g1", "0"]);
-    r(
-        con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g1",
-            "alice",
-            "COUNT",
-            "3",
-            "STREAMS",
-            "st",
-            ">",
-        ],
-    );
+    let read: Vec<&str> = "XREADGROUP GROUP g1 alice COUNT 3 STREAMS st >"
+        .split(' ')
+        .collect();
+    r(con, &read);
     r(con, &["XACK", "st", "g1", "3-0"]);
     r(con, &["XGROUP", "CREATE", "st", "g2", "$"]);
     r(con, &["XGROUP", "CREATECONSUMER", "st", "g2", "carol"]);
@@ -187,17 +132,11 @@ fn populate(con: &mut redis::Connection) {
 
 /// Re-encodes a decoded file with ringkv's writer (its own header and AUX fields).
 fn reencode(items: &[Item], enc: Encoding) -> Vec<u8> {
-    let mut w = Writer::new(Vec::new(), enc);
-    w.header().unwrap();
-    w.aux_fields(AuxInfo {
+    let aux = AuxInfo {
         ctime: 1_700_000_000,
         used_mem: 1 << 20,
-    })
-    .unwrap();
-    for item in items.iter().filter(|i| !matches!(i, Item::Aux { .. })) {
-        w.write_item(item).unwrap();
-    }
-    w.finish().unwrap()
+    };
+    write_file(Vec::new(), enc, aux, items).unwrap()
 }
 
 fn decode(bytes: &[u8]) -> Vec<Item> {
@@ -272,7 +211,7 @@ fn redis_dumps_reencoded_pass_check_rdb_and_load_with_the_same_digest() {
         let path = dir.join("ringkv.rdb");
         std::fs::write(&path, &bytes).unwrap();
         assert_check_rdb_passes(&path);
-        assert_redis_loads_with_digest(&path, &digest, &[(0, 21), (2, 1), (15, 1)]);
+        assert_redis_loads_with_digest(&path, &digest, &[(0, 19), (2, 1), (15, 1)]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

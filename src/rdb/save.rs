@@ -291,6 +291,18 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// A whole file from decoded items (tools and tests re-encoding a dump): the header, this
+/// writer's AUX fields (the items' own AUX fields are left out), the items, EOF.
+pub fn write_file<W: Write>(out: W, enc: Encoding, aux: AuxInfo, items: &[Item]) -> io::Result<W> {
+    let mut w = Writer::new(out, enc);
+    w.header()?;
+    w.aux_fields(aux)?;
+    for item in items.iter().filter(|i| !matches!(i, Item::Aux { .. })) {
+        w.write_item(item)?;
+    }
+    w.finish()
+}
+
 /// Where one value goes: after the type byte comes the key (none in a DUMP payload).
 pub struct Value<'a, W: Write> {
     w: &'a mut Writer<W>,
@@ -966,17 +978,11 @@ mod tests {
                 rdbchecksum: checksum,
                 ..Encoding::default()
             };
-            let mut w = Writer::new(Vec::new(), enc);
-            w.header().unwrap();
-            w.aux_fields(AuxInfo {
+            let aux = AuxInfo {
                 ctime: 1_700_000_000,
                 used_mem: 1 << 20,
-            })
-            .unwrap();
-            for item in &items {
-                w.write_item(item).unwrap();
-            }
-            let bytes = w.finish().unwrap();
+            };
+            let bytes = write_file(Vec::new(), enc, aux, &items).unwrap();
             assert_eq!(&bytes[..9], b"REDIS0010");
             let mut back = Vec::new();
             let summary = load(bytes.as_slice(), |item| {
