@@ -166,6 +166,23 @@ fn save_and_lastsave(srv: &mut Server) {
         vec![(b"b".to_vec(), b"two".to_vec())]
     );
     c.expect(&["BGSAVE", "NOW"], "-ERR syntax error\r\n");
+    c.expect(&["MULTI"], "+OK\r\n");
+    c.expect(
+        &["SAVE"],
+        "-ERR Command not allowed inside a transaction\r\n",
+    );
+    c.expect(&["DISCARD"], "+OK\r\n");
+    c.expect(&["SET", "b", "three"], "+OK\r\n");
+    c.expect(&["MULTI"], "+OK\r\n");
+    c.expect(&["BGSAVE"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*1\r\n+Background saving scheduled\r\n");
+    wait_for(Duration::from_secs(10), "the scheduled BGSAVE", || {
+        (persistence(&mut c, "rdb_changes_since_last_save") == "0").then_some(())
+    });
+    assert_eq!(
+        dumped_strings(&srv.dir().join("dump.rdb")),
+        vec![(b"b".to_vec(), b"three".to_vec())]
+    );
 }
 
 /// rdb_changes_since_last_save counts modifications as Redis' `server.dirty` does.

@@ -55,9 +55,15 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) {
         _ => return ctx.reply.error(errors::SYNTAX),
     }
     // SCHEDULE only matters while another kind of child runs in Redis (an AOF rewrite);
-    // ringkv has none, so it starts at once like a plain BGSAVE.
-    match persist::bgsave(ctx.server) {
-        Ok(()) => ctx.reply.simple("Background saving started"),
+    // ringkv has none, so it starts at once like a plain BGSAVE. Inside EXEC it waits
+    // for the transaction, as Redis does.
+    let started = if ctx.client.in_exec {
+        persist::schedule_bgsave(ctx.server).map(|()| "Background saving scheduled")
+    } else {
+        persist::bgsave(ctx.server).map(|()| "Background saving started")
+    };
+    match started {
+        Ok(status) => ctx.reply.simple(status),
         Err(StartError::InProgress) => ctx.reply.error(IN_PROGRESS),
     }
 }

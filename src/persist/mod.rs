@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::rdb::save::Encoding;
@@ -49,6 +49,8 @@ pub struct Persistence {
     saves: AtomicU64,
     /// The change count ([`dirty::total`]) the last successful save's snapshot had.
     dirty_at_save: AtomicU64,
+    /// A BGSAVE asked for inside EXEC: the policy timer starts it.
+    scheduled: AtomicBool,
 }
 
 /// Why BGSAVE or SAVE did not start.
@@ -98,6 +100,7 @@ impl Default for Persistence {
             last_bgsave_secs: AtomicI64::new(-1),
             saves: AtomicU64::new(0),
             dirty_at_save: AtomicU64::new(0),
+            scheduled: AtomicBool::new(false),
         }
     }
 }
@@ -235,14 +238,34 @@ pub fn bgsave(server: &Server) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The save before exiting (SHUTDOWN, SIGTERM): waits for a running BGSAVE, then saves in
-/// this thread. An error means the caller must not exit.
+/// BGSAVE inside EXEC (Redis forks no child in the middle of a transaction): started by
+/// the policy timer right after. Refused like BGSAVE while one runs.
+pub fn schedule_bgsave(server: &Server) -> Result<(), StartError> {
+    let p = &server.persistence;
+    if p.bgsave_running_secs().is_some() {
+        return Err(StartError::InProgress);
+    }
+    p.scheduled.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The save before exiting (SHUTDOWN, SIGTERM): waits for a running BGSAVE (or another
+/// client's SAVE), then saves in this thread. An error means the caller must not exit.
 pub fn shutdown_save(server: &Server) -> std::io::Result<()> {
     crate::notice!("Saving the final RDB snapshot before exiting.");
-    if let Some(handle) = locked(&server.persistence.thread).take() {
+    let p = &server.persistence;
+    if let Some(handle) = locked(&p.thread).take() {
         let _ = handle.join();
     }
-    save_now(server)
+    loop {
+        match p.begin(false) {
+            Ok(running) => break drop(running),
+            Err(StartError::InProgress) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let result = save_now(server);
+    *locked(&p.running) = None;
+    result
 }
 
 /// Whether a shutdown saves: SAVE forces it, NOSAVE prevents it, else save points decide.

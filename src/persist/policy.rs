@@ -1,7 +1,7 @@
 //! The save policy: `save <seconds> <changes> [...]` starts a BGSAVE once at least
 //! `changes` writes happened and more than `seconds` passed since the last save (a failed
-//! BGSAVE is retried after 5 seconds, as Redis' serverCron does). Checked ten times a
-//! second on a thread of its own.
+//! BGSAVE is retried after 5 seconds, as Redis' serverCron does); a BGSAVE scheduled inside
+//! EXEC starts here too. Checked ten times a second on a thread of its own.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -45,6 +45,10 @@ pub fn spawn(server: Arc<Server>) {
 fn tick(server: &Server) {
     let p = &server.persistence;
     if p.bgsave_running_secs().is_some() {
+        return;
+    }
+    if p.scheduled.swap(false, Ordering::Relaxed) {
+        let _ = bgsave(server);
         return;
     }
     let points = save_points(&server.config.get("save"));
