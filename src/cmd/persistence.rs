@@ -78,10 +78,12 @@ pub fn dump(ctx: &mut Ctx, argv: &[Bytes]) {
     let mut guard = ctx.lock(&argv[1]);
     let Some(entry) = guard.get(now) else {
         drop(guard);
+        ctx.count_lookup(false);
         return ctx.reply.null();
     };
     let payload = dump::encode(&enc, |v| write_value(v, &entry.value));
     drop(guard);
+    ctx.count_lookup(true);
     match payload {
         Ok(payload) => ctx.reply.bulk(&payload),
         Err(e) => ctx.reply.error(format!("ERR {e}")),
