@@ -3,10 +3,14 @@
 pub mod blocking;
 pub mod expire;
 pub mod glob;
+pub mod hash;
 pub mod keyspace;
+pub mod packed;
 pub mod scan;
 pub mod shard;
+pub mod stream;
 pub mod value;
+pub mod zset;
 
 pub use keyspace::{Db, KeyGuard, Keyspace};
 pub use shard::{Entry, Removed, Shard};
