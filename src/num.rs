@@ -49,6 +49,37 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     Some(value)
 }
 
+/// A double as C's `%.17g` prints it (Redis 7.0's replies and DEBUG DIGEST of scores):
+/// 17 significant digits, trailing zeros dropped, exponent form below 1e-4 and from 1e17.
+pub fn format_double(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // `{:e}` rounds exactly, as glibc does; its exponent is the one %g decides by.
+    let scientific = format!("{x:.16e}");
+    let (mantissa, exp) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..17).contains(&exp) {
+        let fixed = format!("{x:.*}", (16 - exp) as usize);
+        trim_fraction(&fixed).to_string()
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim_fraction(mantissa), exp.abs())
+    }
+}
+
+/// Drops trailing zeros after a decimal point, and the point if nothing is left after it.
+fn trim_fraction(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
 /// Decimal text of `n` in `buf`, without allocating (replies are built per command).
 pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut magnitude = n.unsigned_abs();
@@ -101,6 +132,27 @@ mod tests {
         assert_eq!(parse_f64(b"inf"), Some(f64::INFINITY));
         for bad in [&b""[..], b" 1", b"1 ", b"nan", b"1e999", b"abc"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn doubles_format_like_printf_17g() {
+        for (x, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (1.1, "1.1000000000000001"),
+            (-2.5, "-2.5"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789.125, "123456789.125"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(format_double(x), want, "{x:e}");
         }
     }
 

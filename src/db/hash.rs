@@ -40,23 +40,26 @@ impl Default for Hash {
 }
 
 impl Hash {
-    /// A hash holding `pairs`, encoded as Redis would encode the same contents.
+    /// A hash holding `pairs`, encoded as Redis would encode the same contents; None if
+    /// a field repeats.
     pub fn from_pairs<'a>(
         pairs: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
         limits: Limits,
-    ) -> Hash {
+    ) -> Option<Hash> {
         let mut hash = if pairs.len() > limits.entries {
             Hash::Table(HashMap::with_capacity(pairs.len()))
         } else {
             Hash::default()
         };
         for (field, value) in pairs {
-            hash.insert(field, value, limits);
+            if !hash.insert(field, value, limits) {
+                return None;
+            }
         }
         if let Hash::Packed(packed) = &mut hash {
             packed.shrink_to_fit();
         }
-        hash
+        Some(hash)
     }
 
     pub fn len(&self) -> usize {
@@ -181,9 +184,11 @@ mod tests {
         assert_eq!(long.get(b"f"), Some(&b"v"[..]));
 
         let pairs = [(&b"f"[..], &b"v"[..])];
-        let built = Hash::from_pairs(pairs.into_iter(), LIMITS);
+        let built = Hash::from_pairs(pairs.into_iter(), LIMITS).unwrap();
         assert_eq!(built.encoding(), "listpack");
-        let zero = Hash::from_pairs(pairs.into_iter(), Limits::new(0, 64));
+        let zero = Hash::from_pairs(pairs.into_iter(), Limits::new(0, 64)).unwrap();
         assert_eq!(zero.encoding(), "hashtable");
+        let twice = [(&b"f"[..], &b"v"[..]), (b"f", b"w")];
+        assert!(Hash::from_pairs(twice.into_iter(), LIMITS).is_none());
     }
 }

@@ -50,24 +50,26 @@ impl Default for ZSet {
 }
 
 impl ZSet {
-    /// A sorted set holding `pairs` (members unique), encoded as Redis would encode the
-    /// same contents.
+    /// A sorted set holding `pairs`, encoded as Redis would encode the same contents;
+    /// None if a member repeats.
     pub fn from_pairs<'a>(
         pairs: impl ExactSizeIterator<Item = (&'a [u8], f64)>,
         limits: Limits,
-    ) -> ZSet {
+    ) -> Option<ZSet> {
         let mut zset = if pairs.len() > limits.entries {
             ZSet::Table(Box::default())
         } else {
             ZSet::default()
         };
         for (member, score) in pairs {
-            zset.insert(member, score, limits);
+            if !zset.insert(member, score, limits) {
+                return None;
+            }
         }
         if let ZSet::Packed(packed) = &mut zset {
             packed.shrink_to_fit();
         }
-        zset
+        Some(zset)
     }
 
     pub fn len(&self) -> usize {

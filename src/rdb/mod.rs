@@ -9,6 +9,7 @@
 //! - [`model`]: what the decoder hands out ([`Item`], [`RdbValue`], [`Stream`])
 //! - [`stream`]: stream values (types 15, 19, 21)
 //! - [`load`]: the opcode loop and the value types
+//! - [`into_keyspace`]: decoded items into the keyspace (start-up load, replica sync)
 //!
 //! ```text
 //! "REDIS" <4 ASCII digits: version 0001..=0012>
@@ -24,6 +25,7 @@
 //! ```
 
 pub mod crc64;
+pub mod into_keyspace;
 pub mod intset;
 pub mod listpack;
 pub mod load;
@@ -34,6 +36,7 @@ pub mod stream;
 pub mod ziplist;
 pub mod zipmap;
 
+pub use into_keyspace::into_keyspace;
 pub use load::{load, Checksum, Summary};
 pub use model::{
     Consumer, ConsumerGroup, Item, Pairs, PendingEntry, RdbValue, Stream, StreamEntry, StreamId,
