@@ -81,6 +81,25 @@ fn launch(program: &str, dir: &Path, extra: &[&str]) -> Started {
     }
 }
 
+/// A test's directory, removed when dropped (after the servers in it: declare it first).
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh directory with redis-server running in it, or None (skip) without redis-server.
+fn redis_on(tag: &str, extra: &[&str]) -> Option<(Dir, Running)> {
+    if !redis_server_available() {
+        return None;
+    }
+    let dir = Dir(fresh_dir(tag));
+    let redis = up(launch("redis-server", &dir.0, extra));
+    Some((dir, redis))
+}
+
 fn up(started: Started) -> Running {
     match started {
         Started::Up(running) => running,
@@ -209,17 +228,9 @@ fn populate(con: &mut redis::Connection) -> Vec<(u8, String)> {
     run(con, 0, "stream", &["XDEL", "stream", "5-2"]);
     run(con, 0, "stream", &["XGROUP", "CREATE", "stream", "g1", "0"]);
     run(con, 0, "stream", &["XGROUP", "CREATE", "stream", "g2", "$"]);
-    let read = [
-        "XREADGROUP",
-        "GROUP",
-        "g1",
-        "alice",
-        "COUNT",
-        "3",
-        "STREAMS",
-        "stream",
-        ">",
-    ];
+    let read: Vec<&str> = "XREADGROUP GROUP g1 alice COUNT 3 STREAMS stream >"
+        .split(' ')
+        .collect();
     run(con, 0, "stream", &read);
     run(
         con,
@@ -249,11 +260,9 @@ fn populate(con: &mut redis::Connection) -> Vec<(u8, String)> {
 
 #[test]
 fn a_redis_dump_of_every_type_loads_with_the_same_digest() {
-    if !redis_server_available() {
+    let Some((dir, redis)) = redis_on("rdb-startup", LIMITS) else {
         return;
-    }
-    let dir = fresh_dir("rdb-startup");
-    let redis = up(launch("redis-server", &dir, LIMITS));
+    };
     let mut con = redis.con();
     let keys = populate(&mut con);
     r(&mut con, &["SELECT", "0"]);
@@ -265,7 +274,7 @@ fn a_redis_dump_of_every_type_loads_with_the_same_digest() {
     let digest = t(&mut con, &["DEBUG", "DIGEST"]);
     assert_ne!(digest, "0".repeat(40));
 
-    let ringkv = up(ringkv(&dir, LIMITS));
+    let ringkv = up(ringkv(&dir.0, LIMITS));
     let mut kv = ringkv.con();
     assert_eq!(t(&mut kv, &["DEBUG", "DIGEST"]), digest);
     for db in 0..16 {
@@ -310,16 +319,13 @@ fn a_redis_dump_of_every_type_loads_with_the_same_digest() {
         assert!(log.contains(line), "no {line:?} in:\n{log}");
     }
     drop((ringkv, redis));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn the_listpack_limits_come_from_the_config() {
-    if !redis_server_available() {
+    let Some((dir, redis)) = redis_on("rdb-limits", LIMITS) else {
         return;
-    }
-    let dir = fresh_dir("rdb-limits");
-    let redis = up(launch("redis-server", &dir, LIMITS));
+    };
     let mut con = redis.con();
     for i in 0..200 {
         r(&mut con, &["HSET", "h", &format!("f{i}"), "v"]);
@@ -328,18 +334,17 @@ fn the_listpack_limits_come_from_the_config() {
     r(&mut con, &["SAVE"]);
     drop(redis);
     // 200 fields fit under ringkv's default of 512 (Debian's redis.conf value) ...
-    let ringkv_default = up(ringkv(&dir, &[]));
+    let ringkv_default = up(ringkv(&dir.0, &[]));
     let mut kv = ringkv_default.con();
     assert_eq!(t(&mut kv, &["OBJECT", "ENCODING", "h"]), "listpack");
     drop(ringkv_default);
     // ... and not under 128.
-    let small = up(ringkv(&dir, &["--hash-max-listpack-entries", "128"]));
+    let small = up(ringkv(&dir.0, &["--hash-max-listpack-entries", "128"]));
     assert_eq!(
         t(&mut small.con(), &["OBJECT", "ENCODING", "h"]),
         "hashtable"
     );
     drop(small);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -350,9 +355,9 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// A fresh directory whose dump.rdb holds `bytes`.
-fn dir_with_dump(tag: &str, bytes: &[u8]) -> PathBuf {
-    let dir = fresh_dir(tag);
-    std::fs::write(dir.join("dump.rdb"), bytes).unwrap();
+fn dir_with_dump(tag: &str, bytes: &[u8]) -> Dir {
+    let dir = Dir(fresh_dir(tag));
+    std::fs::write(dir.0.join("dump.rdb"), bytes).unwrap();
     dir
 }
 
@@ -405,12 +410,12 @@ const FIXTURES: &[(&str, u64, &str)] = &[
 fn redis_test_asset_dumps_load_as_redis_loads_them() {
     for &(name, dbsize, digest) in FIXTURES {
         let dir = dir_with_dump("rdb-fixture", &fixture(name));
-        let ringkv = up(ringkv(&dir, &[]));
+        let ringkv = up(ringkv(&dir.0, &[]));
         let mut kv = ringkv.con();
         assert_eq!(t(&mut kv, &["DBSIZE"]), dbsize.to_string(), "{name}");
         assert_eq!(t(&mut kv, &["DEBUG", "DIGEST"]), digest, "{name}");
         if redis_server_available() {
-            let redis = up(launch("redis-server", &dir, &[]));
+            let redis = up(launch("redis-server", &dir.0, &[]));
             assert_eq!(t(&mut redis.con(), &["DEBUG", "DIGEST"]), digest, "{name}");
         }
         if name == "corrupt_empty_keys.rdb" {
@@ -421,15 +426,13 @@ fn redis_test_asset_dumps_load_as_redis_loads_them() {
             );
         }
         drop(ringkv);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
 /// Starts ringkv on `bytes` and returns its log, asserting that it refused to start.
 fn refused(tag: &str, bytes: &[u8]) -> String {
     let dir = dir_with_dump(tag, bytes);
-    let started = ringkv(&dir, &[]);
-    let _ = std::fs::remove_dir_all(&dir);
+    let started = ringkv(&dir.0, &[]);
     match started {
         Started::Up(_) => panic!("{tag}: ringkv started on a bad dump"),
         Started::Exited(status, log) => {
@@ -483,14 +486,13 @@ fn corrupt_dumps_stop_startup_naming_the_offset() {
 
 #[test]
 fn no_dump_file_starts_empty() {
-    let dir = fresh_dir("rdb-none");
-    let ringkv = up(ringkv(&dir, &[]));
+    let dir = Dir(fresh_dir("rdb-none"));
+    let ringkv = up(ringkv(&dir.0, &[]));
     let mut kv = ringkv.con();
     assert_eq!(t(&mut kv, &["DBSIZE"]), "0");
     assert_eq!(t(&mut kv, &["DEBUG", "DIGEST"]), "0".repeat(40));
     assert!(!ringkv.log().contains("Loading RDB"), "{}", ringkv.log());
     drop(ringkv);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Generic commands (and other families' commands, which must answer WRONGTYPE) on
@@ -572,11 +574,9 @@ const GENERIC: &[&[&str]] = &[
 
 #[test]
 fn generic_commands_answer_on_hashes_zsets_and_streams_as_redis_does() {
-    if !redis_server_available() {
+    let Some((dir, redis)) = redis_on("rdb-generic", LIMITS) else {
         return;
-    }
-    let dir = fresh_dir("rdb-generic");
-    let redis = up(launch("redis-server", &dir, LIMITS));
+    };
     let mut con = redis.con();
     r(&mut con, &["HSET", "h", "f", "v", "g", "2"]);
     r(&mut con, &["ZADD", "z", "1", "a", "2.5", "b"]);
@@ -590,7 +590,7 @@ fn generic_commands_answer_on_hashes_zsets_and_streams_as_redis_does() {
         );
     }
     r(&mut con, &["SAVE"]);
-    let ringkv = up(ringkv(&dir, LIMITS));
+    let ringkv = up(ringkv(&dir.0, LIMITS));
     let (mut a, mut b) = (Client::connect(redis.port), Client::connect(ringkv.port));
     for command in GENERIC {
         let (want, got) = (a.cmd(command), b.cmd(command));
@@ -608,26 +608,19 @@ fn generic_commands_answer_on_hashes_zsets_and_streams_as_redis_does() {
         }
     }
     drop((ringkv, redis));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn idle_times_in_the_dump_carry_over() {
-    if !redis_server_available() {
+    let Some((dir, redis)) = redis_on("rdb-idle", &["--maxmemory-policy", "allkeys-lru"]) else {
         return;
-    }
-    let dir = fresh_dir("rdb-idle");
-    let redis = up(launch(
-        "redis-server",
-        &dir,
-        &["--maxmemory-policy", "allkeys-lru"],
-    ));
+    };
     let mut con = redis.con();
     r(&mut con, &["HSET", "h", "f", "v"]);
     std::thread::sleep(Duration::from_millis(2100));
     r(&mut con, &["SAVE"]);
     drop(redis);
-    let ringkv = up(ringkv(&dir, &[]));
+    let ringkv = up(ringkv(&dir.0, &[]));
     let idle: i64 = redis::cmd("OBJECT")
         .arg("IDLETIME")
         .arg("h")
@@ -635,5 +628,4 @@ fn idle_times_in_the_dump_carry_over() {
         .unwrap();
     assert!((2..=4).contains(&idle), "idle {idle}");
     drop(ringkv);
-    let _ = std::fs::remove_dir_all(&dir);
 }
