@@ -237,3 +237,89 @@ pub fn load_at_startup(keyspace: &Keyspace, config: &Config) -> Result<(), Strin
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTIONS: Options = Options {
+        now_ms: 1_000,
+        drop_expired: true,
+        hash: Limits {
+            entries: 128,
+            value: 64,
+        },
+        zset: Limits {
+            entries: 128,
+            value: 64,
+        },
+    };
+
+    /// An RDB 10 file of `body` (opcodes and keys), with a "not computed" checksum.
+    fn file(body: &[u8]) -> Vec<u8> {
+        let mut file = b"REDIS0010".to_vec();
+        file.extend_from_slice(body);
+        file.push(0xff);
+        file.extend_from_slice(&[0; 8]);
+        file
+    }
+
+    fn load(body: &[u8], options: &Options) -> (Keyspace, Result<Loaded, RdbError>) {
+        let keyspace = Keyspace::new(2);
+        let result = into_keyspace(file(body).as_slice(), &keyspace, options);
+        (keyspace, result)
+    }
+
+    /// EXPIRETIME_MS `at`, then string key `k` = "v".
+    fn expiring(key: u8, at: i64) -> Vec<u8> {
+        let mut body = vec![0xfc];
+        body.extend_from_slice(&at.to_le_bytes());
+        body.extend_from_slice(&[0, 1, key, 1, b'v']);
+        body
+    }
+
+    #[test]
+    fn expired_keys_are_dropped_by_a_master_and_kept_otherwise() {
+        let body = [expiring(b'a', 999), expiring(b'b', 1_000)].concat();
+        let (keyspace, loaded) = load(&body, &OPTIONS);
+        let loaded = loaded.unwrap();
+        assert_eq!((loaded.keys_loaded, loaded.keys_expired), (1, 1));
+        assert_eq!(keyspace.lock(0, b"b").expires_at(0), Some(1_000));
+        let keep = Options {
+            drop_expired: false,
+            ..OPTIONS
+        };
+        let (keyspace, loaded) = load(&body, &keep);
+        assert_eq!(loaded.unwrap().keys_loaded, 2);
+        assert_eq!(keyspace.db(0).len(), 2);
+    }
+
+    #[test]
+    fn a_key_twice_or_a_field_twice_is_refused_at_its_offset() {
+        let (_, twice) = load(&[0, 1, b'k', 1, b'v', 0, 1, b'k', 1, b'w'], &OPTIONS);
+        let error = twice.unwrap_err();
+        assert_eq!(error.offset, 14, "{error}");
+        assert!(
+            error.reason.contains("duplicated key 'k' in DB 0"),
+            "{error}"
+        );
+        // A plain hash (type 4) of two pairs with the same field.
+        let (_, field) = load(
+            &[4, 1, b'h', 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'],
+            &OPTIONS,
+        );
+        assert!(field.unwrap_err().reason.contains("duplicate hash fields"));
+    }
+
+    #[test]
+    fn empty_collections_are_skipped_and_databases_checked() {
+        // A plain list of no elements.
+        let (keyspace, loaded) = load(&[1, 1, b'l', 0], &OPTIONS);
+        assert_eq!(loaded.unwrap().empty_keys_skipped, 1);
+        assert_eq!(keyspace.db(0).len(), 0);
+        let (_, far) = load(&[0xfe, 2, 0, 1, b'k', 1, b'v'], &OPTIONS);
+        let error = far.unwrap_err();
+        assert_eq!(error.offset, 9);
+        assert!(error.reason.contains("database 2"), "{error}");
+    }
+}
