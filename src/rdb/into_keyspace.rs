@@ -107,14 +107,17 @@ pub fn into_keyspace<R: Read>(
                 }
                 let db = usize::try_from(db).map_err(|_| "database index out of range")?;
                 let mut guard = keyspace.lock(db, &key);
+                // One probe: i64::MIN finds the key whatever its deadline.
                 if guard.find_live_untouched(i64::MIN).is_some() {
                     return Err(format!(
                         "duplicated key '{}' in DB {db}",
                         String::from_utf8_lossy(&key)
                     ));
                 }
-                let pos = guard.set(value, false, options.now_ms);
-                guard.set_expiry(pos, expire_ms);
+                let pos = guard.set_found(None, value, false, options.now_ms);
+                if expire_ms.is_some() {
+                    guard.set_expiry(pos, expire_ms);
+                }
                 if let Some(idle) = idle {
                     let idle_ms = i64::try_from(idle.saturating_mul(1000)).unwrap_or(i64::MAX);
                     guard
