@@ -41,25 +41,35 @@ impl Default for Hash {
 
 impl Hash {
     /// A hash holding `pairs`, encoded as Redis would encode the same contents; None if
-    /// a field repeats.
+    /// a field repeats. Linear in the number of pairs whatever the limits.
     pub fn from_pairs<'a>(
-        pairs: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+        pairs: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone,
         limits: Limits,
     ) -> Option<Hash> {
-        let mut hash = if pairs.len() > limits.entries {
-            Hash::Table(HashMap::with_capacity(pairs.len()))
-        } else {
-            Hash::default()
-        };
+        let fits = |s: &[u8]| s.len() <= limits.value;
+        if pairs.len() > limits.entries || !pairs.clone().all(|(f, v)| fits(f) && fits(v)) {
+            let mut map = HashMap::with_capacity(pairs.len());
+            for (field, value) in pairs {
+                if map
+                    .insert(Compact::copy(field), Compact::copy(value))
+                    .is_some()
+                {
+                    return None;
+                }
+            }
+            return Some(Hash::Table(map));
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
+        let mut packed = Packed::default();
         for (field, value) in pairs {
-            if !hash.insert(field, value, limits) {
+            if !seen.insert(field) {
                 return None;
             }
+            packed.push(field);
+            packed.push(value);
         }
-        if let Hash::Packed(packed) = &mut hash {
-            packed.shrink_to_fit();
-        }
-        Some(hash)
+        packed.shrink_to_fit();
+        Some(Hash::Packed(packed))
     }
 
     pub fn len(&self) -> usize {
@@ -190,5 +200,6 @@ mod tests {
         assert_eq!(zero.encoding(), "hashtable");
         let twice = [(&b"f"[..], &b"v"[..]), (b"f", b"w")];
         assert!(Hash::from_pairs(twice.into_iter(), LIMITS).is_none());
+        assert!(Hash::from_pairs(twice.into_iter(), Limits::new(0, 64)).is_none());
     }
 }

@@ -35,8 +35,9 @@ impl Packed {
     }
 
     pub fn push(&mut self, item: &[u8]) {
-        let at = self.buf.len();
-        self.insert_at(at, &[item]);
+        put_varint(&mut self.buf, item.len());
+        self.buf.extend_from_slice(item);
+        self.count += 1;
     }
 
     /// Inserts `items` at byte offset `at` (the start of a string, or the end).

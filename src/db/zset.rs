@@ -51,25 +51,38 @@ impl Default for ZSet {
 
 impl ZSet {
     /// A sorted set holding `pairs`, encoded as Redis would encode the same contents;
-    /// None if a member repeats.
+    /// None if a member repeats. O(n log n) whatever the limits.
     pub fn from_pairs<'a>(
-        pairs: impl ExactSizeIterator<Item = (&'a [u8], f64)>,
+        pairs: impl ExactSizeIterator<Item = (&'a [u8], f64)> + Clone,
         limits: Limits,
     ) -> Option<ZSet> {
-        let mut zset = if pairs.len() > limits.entries {
-            ZSet::Table(Box::default())
-        } else {
-            ZSet::default()
-        };
+        if pairs.len() > limits.entries || !pairs.clone().all(|(m, _)| m.len() <= limits.value) {
+            let mut table = Table::default();
+            for (member, score) in pairs {
+                let member = Compact::copy(member);
+                if table.scores.insert(member.clone(), score).is_some() {
+                    return None;
+                }
+                table.order.insert((Score(score), member));
+            }
+            return Some(ZSet::Table(Box::new(table)));
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
+        let mut sorted = Vec::with_capacity(pairs.len());
         for (member, score) in pairs {
-            if !zset.insert(member, score, limits) {
+            if !seen.insert(member) {
                 return None;
             }
+            sorted.push((member, score));
         }
-        if let ZSet::Packed(packed) = &mut zset {
-            packed.shrink_to_fit();
+        sorted.sort_unstable_by(|a, b| cmp(a.1, a.0, b.1, b.0));
+        let mut packed = Packed::default();
+        for (member, score) in sorted {
+            packed.push(member);
+            packed.push(&score.to_le_bytes());
         }
-        Some(zset)
+        packed.shrink_to_fit();
+        Some(ZSet::Packed(packed))
     }
 
     pub fn len(&self) -> usize {
@@ -209,6 +222,23 @@ mod tests {
         ];
         assert_eq!(members(&packed), want);
         assert_eq!(members(&table), want);
+    }
+
+    #[test]
+    fn built_sets_are_ordered_and_refuse_repeated_members() {
+        let pairs = [(&b"b"[..], 1.0), (b"a", 1.0), (b"c", -1.0)];
+        for limits in [LIMITS, Limits::new(2, 8)] {
+            let zset = ZSet::from_pairs(pairs.into_iter(), limits).unwrap();
+            let want = vec![
+                (b"c".to_vec(), -1.0),
+                (b"a".to_vec(), 1.0),
+                (b"b".to_vec(), 1.0),
+            ];
+            assert_eq!(members(&zset), want);
+        }
+        let twice = [(&b"m"[..], 1.0), (b"m", 2.0)];
+        assert!(ZSet::from_pairs(twice.into_iter(), LIMITS).is_none());
+        assert!(ZSet::from_pairs(twice.into_iter(), Limits::new(0, 0)).is_none());
     }
 
     #[test]
