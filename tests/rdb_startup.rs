@@ -73,7 +73,11 @@ fn launch(program: &str, dir: &Path, extra: &[&str]) -> Started {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             return Started::Exited(status, text);
         }
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        // The port may have been taken by another program meanwhile: only our own
+        // child's log line says that it is the one listening.
+        let ready = std::fs::read_to_string(&log)
+            .is_ok_and(|text| text.contains("Ready to accept connections"));
+        if ready && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Started::Up(Running { child, port, log });
         }
         assert!(Instant::now() < deadline, "{program} did not start");
