@@ -106,14 +106,9 @@ fn parts(value: &Value) -> usize {
         Value::Str(_) => 1,
         Value::List(list) => list.len(),
         Value::Set(set) => set.len(),
-        Value::Hash(hash) => match **hash {
-            Hash::Packed(_) => 1,
-            Hash::Table(ref map) => map.len(),
-        },
-        Value::ZSet(zset) => match **zset {
-            ZSet::Packed(_) => 1,
-            ZSet::Table(_) => zset.len(),
-        },
+        Value::Hash(Hash::Packed(_)) | Value::ZSet(ZSet::Packed(_)) => 1,
+        Value::Hash(hash) => hash.len(),
+        Value::ZSet(zset) => zset.len(),
         Value::Stream(stream) => stream.len() + stream.groups.len(),
     }
 }

@@ -30,7 +30,8 @@ impl Limits {
 pub enum Hash {
     /// Field, value, field, value, ... in insertion order.
     Packed(Packed),
-    Table(HashMap<Compact, Compact>),
+    /// Boxed so that a hash is 16 bytes and fits in a [`super::Value`] unboxed.
+    Table(Box<HashMap<Compact, Compact>>),
 }
 
 impl Default for Hash {
@@ -57,19 +58,14 @@ impl Hash {
                     return None;
                 }
             }
-            return Some(Hash::Table(map));
+            return Some(Hash::Table(Box::new(map)));
         }
         let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
-        let mut packed = Packed::default();
-        for (field, value) in pairs {
-            if !seen.insert(field) {
-                return None;
-            }
-            packed.push(field);
-            packed.push(value);
+        if !pairs.clone().all(|(field, _)| seen.insert(field)) {
+            return None;
         }
-        packed.shrink_to_fit();
-        Some(Hash::Packed(packed))
+        let items = pairs.flat_map(|(field, value)| [field, value]);
+        Some(Hash::Packed(Packed::from_items(items)))
     }
 
     pub fn len(&self) -> usize {
@@ -141,7 +137,7 @@ impl Hash {
             for (f, v) in pairs(packed) {
                 map.insert(Compact::copy(f.0), Compact::copy(v.0));
             }
-            *self = Hash::Table(map);
+            *self = Hash::Table(Box::new(map));
         }
     }
 }

@@ -2,42 +2,64 @@
 //! one after another, each behind its length as a LEB128 varint.
 //!
 //! ```text
-//! buf: [len varint][bytes][len varint][bytes] ...      count: number of strings
+//! [count u32 LE][len varint][bytes][len varint][bytes] ...     (empty: no block at all)
 //! ```
 //! A hash of ten short fields costs one allocation of ~100 bytes instead of twenty. Every
 //! lookup is a linear scan, so owners convert to a table past Redis' size thresholds.
 
 use std::ops::Range;
 
+/// Bytes before the strings: their count, u32 little-endian (absent when empty).
+const HEADER: usize = 4;
+
+/// One exact-size block (16 bytes in the value, no spare capacity): every change
+/// reallocates, as Redis' listpack does; small sizes keep that cheap.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Packed {
-    buf: Vec<u8>,
-    count: u32,
-}
+pub struct Packed(Box<[u8]>);
 
 impl Packed {
-    /// Number of strings.
-    pub fn count(&self) -> usize {
-        self.count as usize
+    /// The strings `items`, in order, built in one allocation.
+    pub fn from_items<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Packed {
+        let mut buf = vec![0; HEADER];
+        let mut count = 0u32;
+        for item in items {
+            put_varint(&mut buf, item.len());
+            buf.extend_from_slice(item);
+            count += 1;
+        }
+        Packed::with_count(buf, count)
     }
 
-    /// Bytes used by the contents.
+    fn with_count(mut buf: Vec<u8>, count: u32) -> Packed {
+        if count == 0 {
+            return Packed::default();
+        }
+        buf[..HEADER].copy_from_slice(&count.to_le_bytes());
+        Packed(buf.into_boxed_slice())
+    }
+
+    /// Number of strings.
+    pub fn count(&self) -> usize {
+        self.0
+            .get(..HEADER)
+            .map_or(0, |h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize)
+    }
+
+    fn items(&self) -> &[u8] {
+        self.0.get(HEADER..).unwrap_or_default()
+    }
+
+    /// Bytes used by the strings (ranges from [`Packed::iter`] are within these).
     pub fn bytes(&self) -> usize {
-        self.buf.len()
+        self.items().len()
     }
 
     /// The strings in order, each with the byte range it occupies (prefix included).
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
+            buf: self.items(),
             at: 0,
         }
-    }
-
-    pub fn push(&mut self, item: &[u8]) {
-        put_varint(&mut self.buf, item.len());
-        self.buf.extend_from_slice(item);
-        self.count += 1;
     }
 
     /// Inserts `items` at byte offset `at` (the start of a string, or the end).
@@ -47,8 +69,10 @@ impl Packed {
             put_varint(&mut encoded, item.len());
             encoded.extend_from_slice(item);
         }
-        self.buf.splice(at..at, encoded);
-        self.count += items.len() as u32;
+        let count = self.count() + items.len();
+        self.edit(count, |buf| {
+            buf.splice(HEADER + at..HEADER + at, encoded);
+        });
     }
 
     /// Replaces the string at `range` (as [`Packed::iter`] gave it) with `item`.
@@ -56,18 +80,24 @@ impl Packed {
         let mut encoded = Vec::with_capacity(item.len() + 5);
         put_varint(&mut encoded, item.len());
         encoded.extend_from_slice(item);
-        self.buf.splice(range, encoded);
+        self.edit(self.count(), |buf| {
+            buf.splice(HEADER + range.start..HEADER + range.end, encoded);
+        });
     }
 
     /// Removes the `n` strings that make up `range`.
     pub fn remove(&mut self, range: Range<usize>, n: usize) {
-        self.buf.drain(range);
-        self.count -= n as u32;
+        self.edit(self.count() - n, |buf| {
+            buf.drain(HEADER + range.start..HEADER + range.end);
+        });
     }
 
-    /// Gives back spare capacity (after a bulk build, such as a load).
-    pub fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
+    /// Changes the block as a Vec (header included) and stores the new count.
+    fn edit(&mut self, count: usize, change: impl FnOnce(&mut Vec<u8>)) {
+        let mut buf = std::mem::take(&mut self.0).into_vec();
+        buf.resize(buf.len().max(HEADER), 0);
+        change(&mut buf);
+        *self = Packed::with_count(buf, count as u32);
     }
 }
 
@@ -132,11 +162,8 @@ mod tests {
 
     #[test]
     fn strings_of_every_length_class_round_trip() {
-        let mut p = Packed::default();
         let long = vec![b'x'; 20_000];
-        for item in [&b""[..], b"a", &[b'y'; 127], &[b'z'; 128], &long] {
-            p.push(item);
-        }
+        let p = Packed::from_items([&b""[..], b"a", &[b'y'; 127], &[b'z'; 128], &long]);
         assert_eq!(p.count(), 5);
         let got = items(&p);
         assert_eq!(got[0], b"");
@@ -148,8 +175,9 @@ mod tests {
     #[test]
     fn insert_replace_and_remove_keep_the_rest() {
         let mut p = Packed::default();
-        p.push(b"a");
-        p.push(b"c");
+        assert_eq!(std::mem::size_of::<Packed>(), 16);
+        p.insert_at(0, &[b"c"]);
+        p.insert_at(0, &[b"a"]);
         let (_, c) = p.iter().nth(1).unwrap();
         p.insert_at(c.start, &[b"b", b"bb"]);
         assert_eq!(items(&p), [&b"a"[..], b"b", b"bb", b"c"]);
@@ -161,5 +189,8 @@ mod tests {
         p.remove(first.start..second.end, 2);
         assert_eq!(items(&p), [&b"bb"[..], b"c"]);
         assert_eq!(p.count(), 2);
+        p.remove(0..p.bytes(), 2);
+        assert_eq!((p.count(), p.bytes()), (0, 0));
+        assert_eq!(p, Packed::default());
     }
 }

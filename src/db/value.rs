@@ -4,7 +4,7 @@
 //! common small key or value costs no allocation of its own. Lists and sets are plain
 //! std/hashbrown collections for now; hashes and sorted sets are packed while small (see
 //! [`super::hash`], [`super::zset`]); streams live in [`super::stream`]. Collections are
-//! boxed so that a [`Value`] stays 24 bytes.
+//! boxed (or 16 bytes themselves) so that a [`Value`] stays 24 bytes.
 
 use std::collections::VecDeque;
 use std::ops::Deref;
@@ -169,8 +169,9 @@ pub enum Value {
     Str(Compact),
     List(Box<VecDeque<Bytes>>),
     Set(Box<hashbrown::HashSet<Bytes>>),
-    Hash(Box<Hash>),
-    ZSet(Box<ZSet>),
+    /// Unboxed: a small hash is one block, its packed contents.
+    Hash(Hash),
+    ZSet(ZSet),
     Stream(Box<Stream>),
 }
 

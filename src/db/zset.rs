@@ -76,13 +76,12 @@ impl ZSet {
             sorted.push((member, score));
         }
         sorted.sort_unstable_by(|a, b| cmp(a.1, a.0, b.1, b.0));
-        let mut packed = Packed::default();
-        for (member, score) in sorted {
-            packed.push(member);
-            packed.push(&score.to_le_bytes());
-        }
-        packed.shrink_to_fit();
-        Some(ZSet::Packed(packed))
+        let scores: Vec<[u8; 8]> = sorted.iter().map(|(_, s)| s.to_le_bytes()).collect();
+        let items = sorted
+            .iter()
+            .zip(&scores)
+            .flat_map(|((member, _), score)| [*member, &score[..]]);
+        Some(ZSet::Packed(Packed::from_items(items)))
     }
 
     pub fn len(&self) -> usize {

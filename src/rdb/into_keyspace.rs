@@ -163,14 +163,14 @@ fn to_value(value: RdbValue, options: &Options) -> Result<Option<Value>, String>
             let pairs = pairs.iter().map(|(f, v)| (&f[..], &v[..]));
             let hash =
                 Hash::from_pairs(pairs, options.hash).ok_or("duplicate hash fields detected")?;
-            Value::Hash(Box::new(hash))
+            Value::Hash(hash)
         }
         RdbValue::ZSet(pairs) if pairs.is_empty() => return Ok(None),
         RdbValue::ZSet(pairs) => {
             let pairs = pairs.iter().map(|(m, s)| (&m[..], *s));
             let zset =
                 ZSet::from_pairs(pairs, options.zset).ok_or("duplicate zset fields detected")?;
-            Value::ZSet(Box::new(zset))
+            Value::ZSet(zset)
         }
         RdbValue::Stream(stream) => Value::Stream(Box::new(Stream::try_from(*stream)?)),
     }))
