@@ -6,6 +6,7 @@ use ringkv::alloc::CountingAllocator;
 use ringkv::cmd::server::{apply_startup_settings, change_dir};
 use ringkv::config::{parse_file, Config};
 use ringkv::{cli, notice, warning};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -55,6 +56,10 @@ fn run(cli: cli::Cli) -> Result<(), String> {
         return Err("replicaof: replication is not supported by this version yet".into());
     }
 
+    // Before anything listens: a SIGTERM right after the port opens (or during a long RDB
+    // load) must shut down cleanly, not kill the process with the default action.
+    let mut signals =
+        ShutdownSignals::install().map_err(|e| format!("cannot wait for signals: {e}"))?;
     let server = ringkv::server::start(config.clone(), config_file)?;
     notice!(
         "ringkv {} (Redis {} compatible) started: port {}, {} worker thread(s) on {}, pid {}",
@@ -67,8 +72,7 @@ fn run(cli: cli::Cli) -> Result<(), String> {
     );
     notice!("Ready to accept connections tcp");
     loop {
-        let signal =
-            wait_for_shutdown_signal().map_err(|e| format!("cannot wait for signals: {e}"))?;
+        let signal = signals.wait();
         warning!("Received {signal} scheduling shutdown...");
         // Like Redis: save when save points are configured; if that fails, keep running.
         if ringkv::persist::saves_on_shutdown(&config, false, false)
@@ -83,17 +87,40 @@ fn run(cli: cli::Cli) -> Result<(), String> {
     Ok(())
 }
 
-/// Blocks until SIGINT or SIGTERM and returns its name.
-fn wait_for_shutdown_signal() -> std::io::Result<&'static str> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "SIGINT"),
-            _ = terminate.recv() => Ok("SIGTERM"),
-        }
-    })
+/// SIGINT and SIGTERM, caught from the moment [`ShutdownSignals::install`] returns (one
+/// that arrives earlier than [`ShutdownSignals::wait`] is kept for it).
+struct ShutdownSignals {
+    runtime: tokio::runtime::Runtime,
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<ShutdownSignals> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (interrupt, terminate) = {
+            let _context = runtime.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
+        };
+        Ok(ShutdownSignals {
+            runtime,
+            interrupt,
+            terminate,
+        })
+    }
+
+    /// Blocks until SIGINT or SIGTERM and returns its name.
+    fn wait(&mut self) -> &'static str {
+        self.runtime.block_on(async {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        })
+    }
 }

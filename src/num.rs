@@ -49,6 +49,37 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     Some(value)
 }
 
+/// A double as C's `%.17g` prints it (Redis 7.0's replies and DEBUG DIGEST of scores):
+/// 17 significant digits, trailing zeros dropped, exponent form below 1e-4 and from 1e17.
+pub fn format_double(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // `{:e}` rounds exactly, as glibc does; its exponent is the one %g decides by.
+    let scientific = format!("{x:.16e}");
+    let (mantissa, exp) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..17).contains(&exp) {
+        let fixed = format!("{x:.*}", (16 - exp) as usize);
+        trim_fraction(&fixed).to_string()
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim_fraction(mantissa), exp.abs())
+    }
+}
+
+/// Drops trailing zeros after a decimal point, and the point if nothing is left after it.
+fn trim_fraction(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
 /// Decimal text of `n` in `buf`, without allocating (replies are built per command).
 pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut magnitude = n.unsigned_abs();
@@ -69,40 +100,15 @@ pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 /// Redis' `d2string` (7.0): `nan`, `inf`, `-inf`; integral values within ±2^62 as
-/// integers (`double2ll`; `-0` becomes `0`); anything else as `%.17g`. Sorted-set scores are stored
-/// as this text inside listpacks. Replaces the contents of `out`.
-pub fn format_double(v: f64, out: &mut String) {
+/// integers (`double2ll`; `-0` becomes `0`); anything else as `%.17g`. Sorted-set scores
+/// are stored as this text inside listpacks. Replaces the contents of `out`.
+pub fn d2string(v: f64, out: &mut String) {
     use std::fmt::Write;
     out.clear();
-    if v.is_nan() {
-        out.push_str("nan");
-    } else if v.is_infinite() {
-        out.push_str(if v < 0.0 { "-inf" } else { "inf" });
-    } else if v.abs() <= (i64::MAX / 2) as f64 && v == v.trunc() {
+    if v.is_finite() && v.abs() <= (i64::MAX / 2) as f64 && v == v.trunc() {
         let _ = write!(out, "{}", v as i64);
     } else {
-        // %.17g: 17 significant digits, scientific when the exponent is < -4 or >= 17,
-        // trailing zeros dropped, at least two exponent digits.
-        let sci = format!("{v:.16e}");
-        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        if !(-4..17).contains(&exp) {
-            let mantissa = trim_fraction(mantissa);
-            let sign = if exp < 0 { '-' } else { '+' };
-            let _ = write!(out, "{mantissa}e{sign}{:02}", exp.unsigned_abs());
-        } else {
-            let fixed = format!("{v:.*}", (16 - exp) as usize);
-            out.push_str(trim_fraction(&fixed));
-        }
-    }
-}
-
-/// `1.500` → `1.5`, `2.000` → `2` (what %g does to the fraction).
-fn trim_fraction(text: &str) -> &str {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        text
+        out.push_str(&format_double(v));
     }
 }
 
@@ -143,6 +149,27 @@ mod tests {
     }
 
     #[test]
+    fn doubles_format_like_printf_17g() {
+        for (x, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (1.1, "1.1000000000000001"),
+            (-2.5, "-2.5"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789.125, "123456789.125"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(format_double(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
     fn formats_integer_extremes() {
         let mut b = [0u8; 20];
         assert_eq!(format_i64(0, &mut b), b"0");
@@ -167,7 +194,7 @@ mod tests {
             (f64::NEG_INFINITY, "-inf"),
             (1e16 + 0.5, "10000000000000000"),
         ] {
-            format_double(v, &mut s);
+            d2string(v, &mut s);
             assert_eq!(s, text, "{v:?}");
         }
     }

@@ -1,5 +1,7 @@
 //! Feeds arbitrary bytes to the RDB decoder and checks that it never panics, that an error
-//! names an offset inside the input, and that a success read no more than the input holds.
+//! names an offset inside the input, and that a success read no more than the input holds;
+//! then to the keyspace loader (small listpack limits, so both encodings of hashes and
+//! sorted sets are built), which must not panic either and must agree on the key count.
 //!
 //! Half the runs get a valid header and a recomputed checksum spliced on (chosen by the
 //! input's first byte), so mutations reach the value decoders instead of dying at the
@@ -8,7 +10,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use ringkv::rdb::crc64::crc64;
-use ringkv::rdb::{load, Item};
+use ringkv::db::hash::Limits;
+use ringkv::db::Keyspace;
+use ringkv::rdb::into_keyspace::Options;
+use ringkv::rdb::{into_keyspace, load, Item};
 
 fn run(data: &[u8]) {
     let mut keys = 0u64;
@@ -21,6 +26,15 @@ fn run(data: &[u8]) {
         Ok(summary) => {
             assert!(summary.bytes <= data.len() as u64);
             assert_eq!(summary.keys, keys);
+            let options = Options {
+                now_ms: 0,
+                drop_expired: false,
+                hash: Limits::new(4, 16),
+                zset: Limits::new(4, 16),
+            };
+            if let Ok(loaded) = into_keyspace(data, &Keyspace::new(2), &options) {
+                assert_eq!(loaded.keys_loaded + loaded.empty_keys_skipped, keys);
+            }
         }
         Err(error) => {
             assert!(error.offset <= data.len() as u64, "{error}");

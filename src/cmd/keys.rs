@@ -27,7 +27,9 @@ use super::server::help;
 use super::{args, errors, Ctx};
 use crate::db::expire::Rng;
 use crate::db::glob::glob_match;
+use crate::db::hash::Hash;
 use crate::db::scan::{walk, Visit};
+use crate::db::zset::ZSet;
 use crate::db::{Entry, Removed, Value};
 
 use super::spec::*;
@@ -98,12 +100,17 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
     ctx.reply.int(removed);
 }
 
-/// How many allocations freeing a value takes, roughly (Redis' lazyfreeGetFreeEffort).
+/// How many allocations freeing a value takes, roughly (Redis' lazyfreeGetFreeEffort):
+/// a packed collection is one block.
 fn parts(value: &Value) -> usize {
     match value {
         Value::Str(_) => 1,
         Value::List(list) => list.len(),
         Value::Set(set) => set.len(),
+        Value::Hash(Hash::Packed(_)) | Value::ZSet(ZSet::Packed(_)) => 1,
+        Value::Hash(hash) => hash.len(),
+        Value::ZSet(zset) => zset.len(),
+        Value::Stream(stream) => stream.len() + stream.groups.len(),
     }
 }
 
@@ -512,6 +519,9 @@ fn encoding(value: &Value, max_intset_entries: i64) -> &'static str {
     match value {
         Value::Str(data) => string_encoding(data),
         Value::List(_) => "quicklist",
+        Value::Hash(hash) => hash.encoding(),
+        Value::ZSet(zset) => zset.encoding(),
+        Value::Stream(_) => "stream",
         Value::Set(set) => {
             let small = i64::try_from(set.len()).is_ok_and(|n| n <= max_intset_entries);
             if small && set.iter().all(|m| args::parse_i64(m).is_some()) {

@@ -14,15 +14,12 @@
 //!                          | -ERR Bad data format
 //! ```
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 
 use super::{args, errors, Ctx};
-use crate::db::{Compact, Value};
 use crate::persist::snapshot::write_value;
 use crate::persist::{self, StartError};
-use crate::rdb::{dump, RdbValue};
+use crate::rdb::{dump, into_keyspace};
 
 use super::spec::*;
 
@@ -131,21 +128,6 @@ fn restore_options(argv: &[Bytes]) -> Result<RestoreOptions, &'static str> {
     Ok(o)
 }
 
-/// A restored value as the keyspace holds it. Redis refuses empty collections ("empty
-/// keys") as bad data. Types this keyspace cannot hold yet are refused the same way.
-fn keyspace_value(value: RdbValue) -> Option<Value> {
-    match value {
-        RdbValue::String(s) => Some(Value::Str(Compact::from(s))),
-        RdbValue::List(items) if !items.is_empty() => Some(Value::List(Box::new(
-            items.into_iter().map(Bytes::from).collect::<VecDeque<_>>(),
-        ))),
-        RdbValue::Set(members) if !members.is_empty() => Some(Value::Set(Box::new(
-            members.into_iter().map(Bytes::from).collect(),
-        ))),
-        _ => None,
-    }
-}
-
 pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) {
     let options = match restore_options(argv) {
         Ok(o) => o,
@@ -153,10 +135,14 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     // The payload is checked before the key is locked; its errors are reported in the
     // order Redis reports them (after BUSYKEY and the TTL).
-    let value = dump::decode(&argv[3]).and_then(|v| {
-        keyspace_value(v).ok_or(dump::PayloadError::BadData("empty or unsupported".into()))
-    });
     let now = ctx.now_ms();
+    let load_options = into_keyspace::Options::for_master(&ctx.server.config, now);
+    let value =
+        dump::decode(&argv[3]).and_then(|v| match into_keyspace::to_value(v, &load_options) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(dump::PayloadError::BadData("empty collection".into())),
+            Err(e) => Err(dump::PayloadError::BadData(e)),
+        });
     let mut guard = ctx.lock(&argv[1]);
     let existing = guard.find_live(now);
     if existing.is_some() && !options.replace {

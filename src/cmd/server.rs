@@ -15,6 +15,8 @@
 //! DEBUG SLEEP seconds             +OK after `seconds` (only this connection waits)
 //! DEBUG SET-ACTIVE-EXPIRE 0|1     +OK; 0 stops the active expiry cycle
 //! DEBUG LOG message               +OK; the message goes to the log
+//! DEBUG DIGEST                    +<40 hex digits>: Redis' fingerprint of the dataset
+//! DEBUG DIGEST-VALUE key [key ..] one such fingerprint per key's value (zeros: no key)
 //! DEBUG HELP                      the subcommands ringkv implements
 //! MONITOR                         +OK, then `+<unix time.micros> [<db> <addr>] "arg" ...` per
 //!                                 command any client runs
@@ -27,7 +29,7 @@ use bytes::Bytes;
 
 use super::{args, errors, Ctx};
 use crate::config::{Config, SetError};
-use crate::db::Shard;
+use crate::db::{digest, Shard};
 
 use super::spec::*;
 
@@ -312,8 +314,6 @@ const DEBUG_NOT_SUPPORTED: &[&str] = &[
     "change-repl-id",
     "config-rewrite-force-all",
     "crash-and-recover",
-    "digest",
-    "digest-value",
     "error",
     "leak",
     "htstats",
@@ -369,6 +369,10 @@ pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
             ctx,
             "DEBUG",
             &[
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "SET-ACTIVE-EXPIRE <0|1>",
@@ -396,6 +400,11 @@ pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
             ctx.server.expiry.enabled.store(enabled, Ordering::Relaxed);
             ctx.reply.ok();
         }
+        2 if args::is(sub, "DIGEST") => {
+            let digest = digest::dataset(&ctx.server.keyspace);
+            ctx.reply.simple(&digest::hex(&digest));
+        }
+        _ if args::is(sub, "DIGEST-VALUE") => debug_digest_value(ctx, &argv[2..]),
         3 if args::is(sub, "LOG") => {
             crate::warning!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
             ctx.reply.ok();
@@ -414,6 +423,22 @@ pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
                 ));
             }
         }
+    }
+}
+
+/// DEBUG DIGEST-VALUE: one digest per key, all zeros for a missing one. Like Redis, a key
+/// whose deadline has passed still counts (a debugging command sees what is stored).
+fn debug_digest_value(ctx: &mut Ctx, keys: &[Bytes]) {
+    ctx.reply.array(keys.len());
+    for key in keys {
+        let mut out = digest::Digest::default();
+        let mut guard = ctx.server.keyspace.lock(ctx.client.db, key);
+        if let Some(pos) = guard.find_live_untouched(i64::MIN) {
+            let has_deadline = guard.expires_at(pos).is_some();
+            digest::add_value(&mut out, &guard.entry(pos).value, has_deadline);
+        }
+        drop(guard);
+        ctx.reply.simple(&digest::hex(&out));
     }
 }
 

@@ -1,12 +1,18 @@
 //! The keyspace: 16 databases of sharded tables, values, expiry and key patterns.
 
 pub mod blocking;
+pub mod digest;
 pub mod expire;
 pub mod glob;
+pub mod hash;
 pub mod keyspace;
+pub mod packed;
 pub mod scan;
+pub mod sha1;
 pub mod shard;
+pub mod stream;
 pub mod value;
+pub mod zset;
 
 pub use keyspace::{Db, KeyGuard, Keyspace};
 pub use shard::{Entry, Removed, Shard};

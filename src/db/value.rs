@@ -2,13 +2,18 @@
 //!
 //! Strings (and keys) are [`Compact`]: up to 22 bytes live inline in the entry, so the
 //! common small key or value costs no allocation of its own. Lists and sets are plain
-//! std/hashbrown collections for now, boxed so that a [`Value`] stays 24 bytes; the
-//! compact encodings come with the performance and RDB work.
+//! std/hashbrown collections for now; hashes and sorted sets are packed while small (see
+//! [`super::hash`], [`super::zset`]); streams live in [`super::stream`]. Collections are
+//! boxed (or 16 bytes themselves) so that a [`Value`] stays 24 bytes.
 
 use std::collections::VecDeque;
 use std::ops::Deref;
 
 use bytes::Bytes;
+
+use super::hash::Hash;
+use super::stream::Stream;
+use super::zset::ZSet;
 
 /// Values at least this long keep the `Bytes` the parser gave them instead of being
 /// copied: such a value makes up most of the read buffer it shares, so keeping it pins
@@ -128,17 +133,46 @@ impl PartialEq for Compact {
 
 impl Eq for Compact {}
 
+// Hashed and ordered as its bytes, so maps keyed by Compact can be probed with a &[u8].
+impl std::hash::Hash for Compact {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Compact {
+    fn borrow(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PartialOrd for Compact {
+    fn partial_cmp(&self, other: &Compact) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Compact {
+    fn cmp(&self, other: &Compact) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
 impl std::fmt::Debug for Compact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         Bytes::copy_from_slice(self).fmt(f)
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Compact),
     List(Box<VecDeque<Bytes>>),
     Set(Box<hashbrown::HashSet<Bytes>>),
+    /// Unboxed: a small hash is one block, its packed contents.
+    Hash(Hash),
+    ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -153,6 +187,9 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Set(_) => "set",
+            Value::Hash(_) => "hash",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 }

@@ -130,5 +130,8 @@ pub fn write_value<W: Write>(v: crate::rdb::save::Value<'_, W>, value: &Value) -
         Value::Str(s) => v.string(s),
         Value::List(list) => v.list(list.iter().map(|e| &e[..])),
         Value::Set(set) => v.set(set.len(), set.iter().map(|m| &m[..])),
+        Value::Hash(hash) => v.hash(hash.len(), hash.iter()),
+        Value::ZSet(zset) => v.zset(zset.len(), zset.iter()),
+        Value::Stream(stream) => v.stream(&stream.to_model()),
     }
 }

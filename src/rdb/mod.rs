@@ -11,6 +11,7 @@
 //! - [`load`]: the opcode loop and the value types
 //! - [`save`]: the writer (RDB 10, Redis 7.0's encodings)
 //! - [`dump`]: DUMP / RESTORE payloads
+//! - [`into_keyspace`]: decoded items into the keyspace (start-up load, replica sync)
 //!
 //! ```text
 //! "REDIS" <4 ASCII digits: version 0001..=0012>
@@ -27,6 +28,7 @@
 
 pub mod crc64;
 pub mod dump;
+pub mod into_keyspace;
 pub mod intset;
 pub mod listpack;
 pub mod load;
@@ -38,6 +40,7 @@ pub mod stream;
 pub mod ziplist;
 pub mod zipmap;
 
+pub use into_keyspace::into_keyspace;
 pub use load::{load, Checksum, Summary};
 pub use model::{
     Consumer, ConsumerGroup, Item, Pairs, PendingEntry, RdbValue, Stream, StreamEntry, StreamId,

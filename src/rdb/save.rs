@@ -476,7 +476,7 @@ impl<W: Write> Value<'_, W> {
             lp.clear();
             for (member, score) in sorted {
                 lp.push(member);
-                crate::num::format_double(score, &mut text);
+                crate::num::d2string(score, &mut text);
                 lp.push(text.as_bytes());
             }
             let result = self.w.put_string(lp.finish());

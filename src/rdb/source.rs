@@ -87,11 +87,14 @@ impl<R: Read> Source<R> {
     pub fn bytes(&mut self, len: u64) -> Result<Vec<u8>, RdbError> {
         let mut out = Vec::with_capacity((len as usize).min(PREALLOC_CAP));
         let mut left = len;
-        let mut chunk = [0u8; 8192];
+        // Read straight into `out`, growing it one chunk at a time (a lying length costs
+        // no more than the bytes that really arrive); zeroing only what is read keeps a
+        // key of a few bytes from paying for a whole chunk.
         while left > 0 {
-            let n = (left as usize).min(chunk.len());
-            self.read_exact(&mut chunk[..n])?;
-            out.extend_from_slice(&chunk[..n]);
+            let n = (left as usize).min(8192);
+            let start = out.len();
+            out.resize(start + n, 0);
+            self.read_exact(&mut out[start..])?;
             left -= n as u64;
         }
         Ok(out)

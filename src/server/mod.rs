@@ -130,6 +130,8 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
             .unwrap_or_default(),
     };
     let server = Arc::new(Server::new(config.clone(), startup));
+    // The dump is loaded before any worker accepts: no client sees half of it.
+    crate::rdb::into_keyspace::load_at_startup(&server.keyspace, &config)?;
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
     crate::persist::policy::spawn(server.clone());
     for (index, listeners) in per_worker.into_iter().enumerate() {
