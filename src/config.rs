@@ -105,7 +105,8 @@ const EVICTION_POLICIES: &[&str] = &[
 #[rustfmt::skip]
 pub static PARAMS: &[Param] = &[
     param("port", "6379", Kind::Int { min: 0, max: 65535 }, false),
-    param("bind", "127.0.0.1", Kind::Text, false),
+    // Loopback only, where Redis 7.0 listens on every interface (`* -::*`).
+    param("bind", "127.0.0.1 -::1", Kind::Text, false),
     param("dir", ".", Kind::Text, true),
     param("dbfilename", "dump.rdb", Kind::Text, true),
     param("requirepass", "", Kind::Text, true),

@@ -102,7 +102,8 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
         loop {
             let limits = ParseLimits {
                 max_bulk_len: server.config.hot.proto_max_bulk_len.load(Ordering::Relaxed),
-                auth_required: !client.authenticated,
+                auth_required: client
+                    .auth_required(server.config.hot.password_set.load(Ordering::Relaxed)),
             };
             match parser.parse(&mut input, &limits, &mut argv) {
                 Ok(true) => {
@@ -351,9 +352,7 @@ async fn flush<S: Socket>(
     result.map_err(|_| Stop::Gone)
 }
 
-/// Turns a client away when `maxclients` is reached, with Redis' error.
-pub(crate) async fn refuse<S: Socket>(socket: S) {
-    let _ = socket
-        .write_all(b"-ERR max number of clients reached\r\n".to_vec())
-        .await;
+/// Turns a client away with one error line (maxclients, protected mode), then closes.
+pub(crate) async fn refuse<S: Socket>(socket: S, error: &'static [u8]) {
+    let _ = socket.write_all(error.to_vec()).await;
 }

@@ -4,6 +4,7 @@
 //! be set up, tokio's epoll runtime otherwise — with its own SO_REUSEPORT listeners. A
 //! connection lives on the thread that accepted it; threads share only the keyspace.
 
+pub mod access;
 pub mod client;
 pub(crate) mod conn;
 pub(crate) mod io;
@@ -204,6 +205,8 @@ async fn accept_all<A: Acceptor + 'static>(listeners: Vec<A>, server: Arc<Server
     }
 }
 
+const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
+
 async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
     loop {
         let (socket, addr, local) = match listener.accept().await {
@@ -219,7 +222,12 @@ async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
         let max_clients = server.config.get_int("maxclients") as u64;
         if stats.connected_clients.load(Ordering::Relaxed) >= max_clients {
             Stats::add(&stats.rejected_connections, 1);
-            tokio::task::spawn_local(conn::refuse(socket));
+            tokio::task::spawn_local(conn::refuse(socket, MAX_CLIENTS_REACHED));
+            continue;
+        }
+        if access::denied(&server.config, addr.ip()) {
+            Stats::add(&stats.rejected_connections, 1);
+            tokio::task::spawn_local(conn::refuse(socket, access::PROTECTED_MODE_DENIED));
             continue;
         }
         Stats::add(&stats.connections_received, 1);
