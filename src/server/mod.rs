@@ -7,8 +7,11 @@
 pub mod access;
 pub mod client;
 pub(crate) mod conn;
+pub mod fdlimit;
+pub mod idle;
 pub(crate) mod io;
 pub mod listener;
+pub mod output_limit;
 pub mod state;
 
 use std::net::TcpListener;
@@ -94,6 +97,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
             .unwrap_or(1),
         n => n as usize,
     };
+    fdlimit::adjust(&config)?;
     let port = config.get_int("port") as u16;
     let addrs = listener::parse_bind(&config.get("bind"), port)?;
     let backlog = config.get_int("tcp-backlog") as i32;
@@ -132,6 +136,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
     };
     let server = Arc::new(Server::new(config.clone(), startup));
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
+    idle::spawn_idle_timeout(server.clone());
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let server = server.clone();
         std::thread::Builder::new()
