@@ -99,6 +99,13 @@ impl NormalLimit {
     }
 }
 
+/// How long pending replies may stay at or above the soft limit. Redis counts whole
+/// seconds of its clock and closes once more than `soft_secs` have passed, so at
+/// `soft_secs` + 1.
+fn soft_allowance(limit: Limit) -> Duration {
+    Duration::from_secs(limit.soft_secs.saturating_add(1))
+}
+
 /// Redis' warning when it closes a client over its output buffer limit.
 pub fn log_closing(id: u64, addr: SocketAddr) {
     crate::warning!(
@@ -122,7 +129,7 @@ impl OutputGuard {
         if soft {
             // The first time it is reached only starts the clock, as in Redis.
             soft = match self.soft_since {
-                Some(since) => since.elapsed() > Duration::from_secs(limit.soft_secs),
+                Some(since) => since.elapsed() >= soft_allowance(limit),
                 None => {
                     self.soft_since = Some(Instant::now());
                     false
@@ -141,7 +148,7 @@ impl OutputGuard {
             return None;
         }
         let since = *self.soft_since.get_or_insert_with(Instant::now);
-        Some(Duration::from_secs(limit.soft_secs).saturating_sub(since.elapsed()))
+        Some(soft_allowance(limit).saturating_sub(since.elapsed()))
     }
 
     /// The replies were written: the output buffer is empty again.
@@ -199,10 +206,12 @@ mod tests {
         let mut guard = OutputGuard::default();
         assert!(!guard.over_limit(limit, 9));
         assert!(guard.over_limit(limit, 100));
-        // The soft limit starts its clock the first time it is reached.
+        // The soft limit starts its clock the first time it is reached, and closes once
+        // more than its seconds (whole ones) have passed.
         let mut guard = OutputGuard::default();
         assert!(!guard.over_limit(limit, 10));
-        std::thread::sleep(Duration::from_millis(5));
+        assert!(!guard.over_limit(limit, 10));
+        guard.soft_since = Some(Instant::now() - Duration::from_millis(1001));
         assert!(guard.over_limit(limit, 10));
         // Dropping below resets it.
         let mut guard = OutputGuard::default();
@@ -222,7 +231,7 @@ mod tests {
         let mut guard = OutputGuard::default();
         assert_eq!(guard.write_deadline(limit, 9), None);
         let left = guard.write_deadline(limit, 10).unwrap();
-        assert!(left <= Duration::from_secs(2) && left > Duration::from_secs(1));
+        assert!(left <= Duration::from_secs(3) && left > Duration::from_secs(2));
         guard.drained();
         assert_eq!(guard.write_deadline(Limit::default(), 1 << 30), None);
     }
