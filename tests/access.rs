@@ -210,9 +210,8 @@ fn nothing_but_auth_hello_quit_and_reset_runs_before_auth(srv: &mut Server) {
             .items()
             .get(9)
             .is_some_and(|subs| !subs.items().is_empty());
-        // Redis refuses DEBUG (and MODULE, which ringkv lacks) for `enable-debug-command no`
-        // before it asks for AUTH; ringkv checks that inside DEBUG, so there an
-        // unauthenticated DEBUG gets NOAUTH.
+        // DEBUG (and MODULE, which ringkv lacks) disabled by `enable-debug-command no` are
+        // refused before AUTH is asked for: checked below.
         if container
             || allowed.contains(&name.as_str())
             || ["debug", "module"].contains(&name.split('|').next().unwrap_or_default())
@@ -242,6 +241,7 @@ fn nothing_but_auth_hello_quit_and_reset_runs_before_auth(srv: &mut Server) {
     );
     assert!(matches!(c.cmd_resp(&["HELLO", "2"]), Resp::Error(e) if e.starts_with("NOAUTH HELLO")));
     c.expect(&["RESET"], "+RESET\r\n");
+    c.expect(&["DEBUG", "SLEEP", "0"], "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n");
     // Arity comes before AUTH, and a refused EXEC says EXECABORT.
     c.expect(
         &["EXEC", "x"],

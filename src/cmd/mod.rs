@@ -306,6 +306,10 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
     }
     let password_set = ctx.server.config.hot.password_set.load(Ordering::Relaxed);
     if ctx.client.auth_required(password_set) && !spec.has(NO_AUTH) {
+        // Redis refuses a disabled DEBUG (a "protected" command) before it asks for AUTH.
+        if spec.name == "debug" && !server::debug_allowed(ctx) {
+            return refuse(server::DEBUG_NOT_ALLOWED.into());
+        }
         return refuse("NOAUTH Authentication required.".into());
     }
     Ok((spec, position))
