@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod log;
 pub mod num;
+pub mod persist;
 pub mod rdb;
 pub mod resp;
 pub mod server;

@@ -66,8 +66,19 @@ fn run(cli: cli::Cli) -> Result<(), String> {
         std::process::id()
     );
     notice!("Ready to accept connections tcp");
-    let signal = wait_for_shutdown_signal().map_err(|e| format!("cannot wait for signals: {e}"))?;
-    warning!("Received {signal} scheduling shutdown...");
+    loop {
+        let signal =
+            wait_for_shutdown_signal().map_err(|e| format!("cannot wait for signals: {e}"))?;
+        warning!("Received {signal} scheduling shutdown...");
+        // Like Redis: save when save points are configured; if that fails, keep running.
+        if ringkv::persist::saves_on_shutdown(&config, false, false)
+            && ringkv::persist::shutdown_save(&server).is_err()
+        {
+            warning!("Error trying to save the DB, can't exit.");
+            continue;
+        }
+        break;
+    }
     notice!("ringkv is now ready to exit, bye bye...");
     Ok(())
 }

@@ -68,6 +68,44 @@ pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[at..]
 }
 
+/// Redis' `d2string` (7.0): `nan`, `inf`, `-inf`; integral values within ±2^62 as
+/// integers (`double2ll`; `-0` becomes `0`); anything else as `%.17g`. Sorted-set scores are stored
+/// as this text inside listpacks. Replaces the contents of `out`.
+pub fn format_double(v: f64, out: &mut String) {
+    use std::fmt::Write;
+    out.clear();
+    if v.is_nan() {
+        out.push_str("nan");
+    } else if v.is_infinite() {
+        out.push_str(if v < 0.0 { "-inf" } else { "inf" });
+    } else if v.abs() <= (i64::MAX / 2) as f64 && v == v.trunc() {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        // %.17g: 17 significant digits, scientific when the exponent is < -4 or >= 17,
+        // trailing zeros dropped, at least two exponent digits.
+        let sci = format!("{v:.16e}");
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        if !(-4..17).contains(&exp) {
+            let mantissa = trim_fraction(mantissa);
+            let sign = if exp < 0 { '-' } else { '+' };
+            let _ = write!(out, "{mantissa}e{sign}{:02}", exp.unsigned_abs());
+        } else {
+            let fixed = format!("{v:.*}", (16 - exp) as usize);
+            out.push_str(trim_fraction(&fixed));
+        }
+    }
+}
+
+/// `1.500` → `1.5`, `2.000` → `2` (what %g does to the fraction).
+fn trim_fraction(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +148,27 @@ mod tests {
         assert_eq!(format_i64(0, &mut b), b"0");
         let mut b = [0u8; 20];
         assert_eq!(format_i64(i64::MAX, &mut b), b"9223372036854775807");
+    }
+
+    #[test]
+    fn doubles_format_like_d2string() {
+        let mut s = String::new();
+        for (v, text) in [
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (-0.0, "0"),
+            (0.1, "0.10000000000000001"),
+            (1e-5, "1.0000000000000001e-05"),
+            (1e20, "1e+20"),
+            (-2.5e-300, "-2.5e-300"),
+            (12_345_678_901_234_567.0, "12345678901234568"),
+            (123456.789, "123456.789"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e16 + 0.5, "10000000000000000"),
+        ] {
+            format_double(v, &mut s);
+            assert_eq!(s, text, "{v:?}");
+        }
     }
 }

@@ -509,8 +509,9 @@ fn shutdown_ends_the_process(srv: &mut Server) {
     );
 }
 
-fn shutdown_save_says_nothing_is_saved(srv: &mut Server) {
-    shutdown_and_read_log(srv, &["SHUTDOWN", "SAVE"], "no persistence");
+fn shutdown_save_writes_the_dump(srv: &mut Server) {
+    shutdown_and_read_log(srv, &["SHUTDOWN", "SAVE"], "DB saved on disk");
+    assert!(srv.dir().join("dump.rdb").exists());
 }
 
 fn config_set_of_startup_parameters_to_their_value_is_accepted(srv: &mut Server) {
@@ -576,6 +577,6 @@ backend_tests! {
     reset_ends_monitor_mode,
     shutdown_refuses_bad_combinations,
     shutdown_ends_the_process,
-    shutdown_save_says_nothing_is_saved,
+    shutdown_save_writes_the_dump,
     config_set_of_startup_parameters_to_their_value_is_accepted,
 }

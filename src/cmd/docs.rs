@@ -37,6 +37,12 @@ pub fn syntax(full_name: &str) -> &'static str {
         "client|no-evict" => "(enabled=ON|OFF)",
         "client|reply" => "(on_off_skip=ON|OFF|SKIP)",
         "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+        "bgsave" => "[SCHEDULE]",
+        "dump" => "key:key",
+        "restore" => {
+            "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] \
+             [IDLETIME seconds:integer] [FREQ frequency:integer]"
+        }
         "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" | "expiretime"
         | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime"
         | "object|refcount" => "key:key",

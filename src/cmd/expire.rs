@@ -157,10 +157,12 @@ fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, relative: bool, nam
     let mut guard = ctx.lock(&argv[1]);
     let Some(pos) = guard.find_live(now) else {
         drop(guard);
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
     if !conditions.allow(guard.expires_at(pos), deadline) {
         drop(guard);
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     }
     if deadline <= now {
@@ -184,6 +186,7 @@ pub fn persist(ctx: &mut Ctx, argv: &[Bytes]) {
         _ => false,
     };
     drop(guard);
+    crate::persist::dirty::changed(u64::from(removed));
     ctx.reply.int(i64::from(removed));
 }
 

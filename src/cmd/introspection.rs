@@ -148,9 +148,47 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("mem_allocator", &"libc");
         }
         "persistence" => {
+            let p = &server.persistence;
+            let bgsave_secs = p.bgsave_running_secs();
             field("loading", &0);
             field("async_loading", &0);
+            // No fork: nothing is copied on write.
+            for name in [
+                "current_cow_peak",
+                "current_cow_size",
+                "current_cow_size_age",
+            ] {
+                field(name, &0);
+            }
+            field("current_fork_perc", &"0.00");
+            field("current_save_keys_processed", &0);
+            field("current_save_keys_total", &0);
+            field("rdb_changes_since_last_save", &p.changes_since_save());
+            field("rdb_bgsave_in_progress", &u8::from(bgsave_secs.is_some()));
+            field("rdb_last_save_time", &p.last_save());
+            let status = if p.last_bgsave_ok() { "ok" } else { "err" };
+            field("rdb_last_bgsave_status", &status);
+            field("rdb_last_bgsave_time_sec", &p.last_bgsave_secs());
+            field(
+                "rdb_current_bgsave_time_sec",
+                &bgsave_secs.map_or(-1, |s| s as i64),
+            );
+            field("rdb_saves", &p.saves());
+            field("rdb_last_cow_size", &0);
+            field("rdb_last_load_keys_expired", &0);
+            field("rdb_last_load_keys_loaded", &0);
             field("aof_enabled", &0);
+            field("aof_rewrite_in_progress", &0);
+            field("aof_rewrite_scheduled", &0);
+            field("aof_last_rewrite_time_sec", &-1);
+            field("aof_current_rewrite_time_sec", &-1);
+            field("aof_last_bgrewrite_status", &"ok");
+            field("aof_rewrites", &0);
+            field("aof_rewrites_consecutive_failures", &0);
+            field("aof_last_write_status", &"ok");
+            field("aof_last_cow_size", &0);
+            field("module_fork_in_progress", &0);
+            field("module_fork_last_cow_size", &0);
         }
         "stats" => {
             field(

@@ -94,6 +94,7 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
     if !big.is_empty() {
         std::thread::spawn(move || drop(big));
     }
+    crate::persist::dirty::changed(removed as u64);
     ctx.reply.int(removed);
 }
 

@@ -61,6 +61,7 @@ fn push(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
     }
     let len = list.len();
     drop(guard);
+    crate::persist::dirty::changed((argv.len() - 2) as u64);
     ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
     ctx.reply.int(len as i64);
 }

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persistence;
 pub mod server;
 pub mod set;
 pub mod spec;
@@ -54,6 +55,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     expire::COMMANDS,
     multi::COMMANDS,
     server::COMMANDS,
+    persistence::COMMANDS,
     introspection::COMMANDS,
 ];
 
@@ -168,6 +170,7 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.client.clock_us = Some(finished);
     let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
+    crate::persist::dirty::command_done(spec.has(spec::WRITE) && !failed);
     if failed {
         count_error(ctx.server, &ctx.reply.buf[mark + 1..]);
     }
@@ -312,6 +315,13 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
         }
         return refuse("NOAUTH Authentication required.".into());
     }
+    // After a failed BGSAVE only: one atomic load on the way for every other command.
+    if !ctx.server.persistence.last_bgsave_ok()
+        && (spec.has(spec::WRITE) || spec.name == "ping")
+        && ctx.server.persistence.refuses_writes(&ctx.server.config)
+    {
+        return refuse(errors::MISCONF.into());
+    }
     Ok((spec, position))
 }
 
@@ -394,6 +404,11 @@ pub mod errors {
     pub const SYNTAX: &str = "ERR syntax error";
     pub const NOT_AN_INTEGER: &str = "ERR value is not an integer or out of range";
     pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
+        currently unable to persist to disk. Commands that may modify the data set are \
+        disabled, because this instance is configured to report errors during writes if RDB \
+        snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs \
+        for details about the RDB error.";
 }
 
 impl Ctx<'_> {

@@ -259,16 +259,20 @@ pub fn time(ctx: &mut Ctx, _argv: &[Bytes]) {
     ctx.reply.bulk_int(i64::from(now.subsec_micros()));
 }
 
-/// SHUTDOWN: logs like Redis and ends the process. There are no replicas to wait for and
-/// no persistence yet, so SAVE (or a configured save policy) only says so in the log.
+/// SHUTDOWN: saves (SAVE, or save points configured and no NOSAVE), logs like Redis and
+/// ends the process. There are no replicas to wait for. A failed save keeps the server
+/// running unless FORCE.
 pub fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) {
     let (mut save, mut nosave, mut flagged, mut abort) = (false, false, false, false);
+    let mut force = false;
     for arg in &argv[1..] {
         if args::is(arg, "NOSAVE") {
             nosave = true;
         } else if args::is(arg, "SAVE") {
             save = true;
-        } else if !(args::is(arg, "NOW") || args::is(arg, "FORCE")) {
+        } else if args::is(arg, "FORCE") {
+            force = true;
+        } else if !args::is(arg, "NOW") {
             if args::is(arg, "ABORT") {
                 abort = true;
                 continue;
@@ -285,11 +289,16 @@ pub fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.reply.error("ERR No shutdown in progress.");
     }
     crate::warning!("User requested shutdown...");
-    let save_policy = !ctx.server.config.get("save").trim().is_empty();
-    if save || (save_policy && !nosave) {
-        crate::notice!(
-            "Not saving the final RDB snapshot before exiting: ringkv has no persistence yet."
-        );
+    if crate::persist::saves_on_shutdown(&ctx.server.config, save, nosave)
+        && crate::persist::shutdown_save(ctx.server).is_err()
+    {
+        if !force {
+            crate::warning!("Error trying to save the DB, can't exit.");
+            return ctx
+                .reply
+                .error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+        crate::warning!("Error trying to save the DB. Exit anyway.");
     }
     crate::warning!("ringkv is now ready to exit, bye bye...");
     std::process::exit(0);

@@ -46,6 +46,7 @@ pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     let added = argv[2..].iter().filter(|m| set.insert(keep(m))).count();
     drop(guard);
+    crate::persist::dirty::changed(added as u64);
     ctx.reply.int(added as i64);
 }
 
@@ -151,6 +152,7 @@ pub fn srem(ctx: &mut Ctx, argv: &[Bytes]) {
     let mut guard = ctx.lock(&argv[1]);
     let Some(pos) = guard.find_live(now) else {
         drop(guard);
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
     let Value::Set(set) = &mut guard.entry_mut(pos).value else {
@@ -162,5 +164,6 @@ pub fn srem(ctx: &mut Ctx, argv: &[Bytes]) {
         guard.remove_at(pos);
     }
     drop(guard);
+    crate::persist::dirty::changed(removed as u64);
     ctx.reply.int(removed as i64);
 }

@@ -327,6 +327,7 @@ pub fn setnx(ctx: &mut Ctx, argv: &[Bytes]) {
         ..Default::default()
     };
     if let Ok(stored) = set_generic(ctx, &argv[1], &argv[2], &options, "setnx") {
+        crate::persist::dirty::changed(u64::from(stored));
         ctx.reply.int(i64::from(stored));
     }
 }
@@ -469,6 +470,7 @@ fn set_many(ctx: &mut Ctx, argv: &[Bytes], only_new: bool, command: &str) -> boo
     for (i, pair) in argv[1..].chunks(2).enumerate() {
         guard.key(i).set(Value::string(&pair[1]), false, now);
     }
+    crate::persist::dirty::changed(pairs.len() as u64);
     true
 }
 

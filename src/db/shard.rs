@@ -71,6 +71,11 @@ impl Entry {
         self.accessed_s = lru_seconds(now_ms);
     }
 
+    /// Makes the last access `idle_s` seconds before `now_ms` (RESTORE IDLETIME).
+    pub fn set_idle(&mut self, now_ms: i64, idle_s: u64) {
+        self.accessed_s = lru_seconds(now_ms).wrapping_sub(idle_s as u32);
+    }
+
     /// Whole seconds since the last access, as OBJECT IDLETIME reports them.
     pub fn idle_seconds(&self, now_ms: i64) -> u64 {
         u64::from(lru_seconds(now_ms).wrapping_sub(self.accessed_s))

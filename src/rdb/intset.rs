@@ -37,3 +37,17 @@ pub fn members(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     }
     Ok(out)
 }
+
+/// An intset of `members` (ascending, distinct), in the narrowest width that holds them all.
+pub fn encode(members: &[i64], out: &mut Vec<u8>) {
+    let width: usize = match (members.first(), members.last()) {
+        (Some(&lo), Some(&hi)) if lo < i64::from(i32::MIN) || hi > i64::from(i32::MAX) => 8,
+        (Some(&lo), Some(&hi)) if lo < i64::from(i16::MIN) || hi > i64::from(i16::MAX) => 4,
+        _ => 2,
+    };
+    out.extend_from_slice(&(width as u32).to_le_bytes());
+    out.extend_from_slice(&(members.len() as u32).to_le_bytes());
+    for &v in members {
+        out.extend_from_slice(&v.to_le_bytes()[..width]);
+    }
+}

@@ -129,19 +129,144 @@ fn check_backlen(lp: &[u8], start: usize, pos: usize, end: usize) -> Result<(), 
     if pos + n > end {
         return fail(pos, "back-length passes the end");
     }
-    // Read right to left: the last byte holds the high bits, bit 7 set on all but the first.
+    // Read right to left (lpDecodeBacklen): the last byte holds the low 7 bits, bit 7 set
+    // on every byte but the first.
     let mut v: u64 = 0;
     for (i, &b) in lp[pos..pos + n].iter().rev().enumerate() {
         let more = b & 0x80 != 0;
         if more != (i + 1 < n) {
             return fail(pos, "bad back-length");
         }
-        v = (v << 7) | u64::from(b & 0x7f);
+        v |= u64::from(b & 0x7f) << (7 * i);
     }
     if v != size as u64 {
         return fail(pos, format!("back-length {v}, the entry is {size} bytes"));
     }
     Ok(())
+}
+
+/// Builds a listpack the way Redis' `lpAppend` does: strings that are canonical integers
+/// (`string2ll`) take the smallest integer encoding, others the shortest string header.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+/// The header: total bytes (u32) and entry count (u16).
+const HEADER_LEN: usize = 6;
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder {
+            buf: vec![0; HEADER_LEN],
+            count: 0,
+        }
+    }
+
+    /// Starts over, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.truncate(HEADER_LEN);
+        self.buf[..HEADER_LEN].fill(0);
+        self.count = 0;
+    }
+
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The listpack's size once finished (header, entries and terminator).
+    pub fn bytes(&self) -> usize {
+        self.buf.len() + 1
+    }
+
+    /// Appends `entry`, integer-encoded when it is a canonical integer.
+    pub fn push(&mut self, entry: &[u8]) {
+        let start = self.buf.len();
+        match crate::num::parse_i64(entry) {
+            Some(v) => self.encode_int(v),
+            None => self.encode_str(entry),
+        }
+        self.finish_entry(start);
+    }
+
+    /// Appends an integer entry.
+    pub fn push_int(&mut self, v: i64) {
+        let start = self.buf.len();
+        self.encode_int(v);
+        self.finish_entry(start);
+    }
+
+    fn encode_int(&mut self, v: i64) {
+        let b = &mut self.buf;
+        match v {
+            0..=127 => b.push(v as u8),
+            -4096..=4095 => {
+                let u = (v as u16) & 0x1fff;
+                b.extend_from_slice(&[0xc0 | (u >> 8) as u8, u as u8]);
+            }
+            -32_768..=32_767 => {
+                b.push(0xf1);
+                b.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            -8_388_608..=8_388_607 => {
+                b.push(0xf2);
+                b.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            -2_147_483_648..=2_147_483_647 => {
+                b.push(0xf3);
+                b.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            _ => {
+                b.push(0xf4);
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+
+    fn encode_str(&mut self, s: &[u8]) {
+        let b = &mut self.buf;
+        let len = s.len();
+        if len < 64 {
+            b.push(0x80 | len as u8);
+        } else if len < 4096 {
+            b.extend_from_slice(&[0xe0 | (len >> 8) as u8, len as u8]);
+        } else {
+            b.push(0xf0);
+            b.extend_from_slice(&(len as u32).to_le_bytes());
+        }
+        b.extend_from_slice(s);
+    }
+
+    /// Appends the back-length of the entry that starts at `start` (lpEncodeBacklen: the
+    /// first byte holds the high bits, every later byte has bit 7 set).
+    fn finish_entry(&mut self, start: usize) {
+        let l = (self.buf.len() - start) as u64;
+        let n = backlen_size(l as usize);
+        for i in (0..n).rev() {
+            let bits = ((l >> (7 * i)) & 127) as u8;
+            self.buf.push(if i + 1 == n { bits } else { bits | 128 });
+        }
+        self.count += 1;
+    }
+
+    /// The finished listpack: header filled in, terminator appended. The builder can be
+    /// reused after [`Builder::clear`].
+    pub fn finish(&mut self) -> &[u8] {
+        self.buf.push(0xff);
+        let total = self.buf.len() as u32;
+        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
+        // More entries than a u16 holds: "count them" (lpLength).
+        let count = u16::try_from(self.count).unwrap_or(u16::MAX);
+        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+        &self.buf
+    }
 }
 
 #[cfg(test)]

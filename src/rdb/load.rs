@@ -222,6 +222,14 @@ pub fn load<R: Read, E: std::fmt::Display>(
     }
 }
 
+/// One value as a DUMP payload holds it: the type byte, then the value, from the start of
+/// `bytes` (bytes after the value are not looked at, as RESTORE ignores them).
+pub fn read_typed_value(bytes: &[u8]) -> Result<RdbValue, RdbError> {
+    let mut src = Source::new(bytes);
+    let rdb_type = src.u8()?;
+    read_value(&mut src, rdb_type, 0)
+}
+
 /// A module type ID's 9-character name (the top 54 bits, 6 per character).
 pub fn module_name(id: u64) -> String {
     const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -9,6 +9,8 @@
 //! - [`model`]: what the decoder hands out ([`Item`], [`RdbValue`], [`Stream`])
 //! - [`stream`]: stream values (types 15, 19, 21)
 //! - [`load`]: the opcode loop and the value types
+//! - [`save`]: the writer (RDB 10, Redis 7.0's encodings)
+//! - [`dump`]: DUMP / RESTORE payloads
 //!
 //! ```text
 //! "REDIS" <4 ASCII digits: version 0001..=0012>
@@ -24,11 +26,13 @@
 //! ```
 
 pub mod crc64;
+pub mod dump;
 pub mod intset;
 pub mod listpack;
 pub mod load;
 pub mod lzf;
 pub mod model;
+pub mod save;
 pub mod source;
 pub mod stream;
 pub mod ziplist;

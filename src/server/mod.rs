@@ -136,6 +136,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
     };
     let server = Arc::new(Server::new(config.clone(), startup));
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
+    crate::persist::policy::spawn(server.clone());
     idle::spawn_idle_timeout(server.clone());
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let server = server.clone();

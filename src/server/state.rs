@@ -87,6 +87,8 @@ pub struct Server {
     pub replication_id: String,
     pub started: Instant,
     pub started_unix: u64,
+    /// SAVE/BGSAVE state, LASTSAVE, the change counter's mark.
+    pub persistence: Arc<crate::persist::Persistence>,
 }
 
 impl Server {
@@ -106,6 +108,7 @@ impl Server {
             run_id: random_hex_id(),
             replication_id: random_hex_id(),
             started: Instant::now(),
+            persistence: Arc::default(),
             started_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -207,7 +207,9 @@ impl Server {
         Server::start_redis_with(&[])
     }
 
-    fn start_redis_with(settings: &[(&str, &str)]) -> Server {
+    /// The real redis-server with extra `--name value` settings (later ones win, so `dir`
+    /// and `dbfilename` can point it at a dump to load).
+    pub fn start_redis_with(settings: &[(&str, &str)]) -> Server {
         let mut args: Vec<String> = ["--save", "", "--appendonly", "no"]
             .iter()
             .map(|s| s.to_string())
