@@ -121,6 +121,7 @@ fn huge_declared_lengths_are_refused_without_allocating(srv: &mut Server) {
     }
     keeper.expect(&["PING"], "+PONG\r\n");
     let grown_mib = rss_kib(srv).saturating_sub(before) / 1024;
+    println!("RSS grew by {grown_mib} MiB for 40 huge announcements");
     assert!(
         grown_mib < 64,
         "RSS grew by {grown_mib} MiB for 40 announcements"
@@ -173,6 +174,10 @@ fn slowloris_clients_do_not_hold_up_a_normal_client(srv: &mut Server) {
         normal.expect(&["SET", &format!("fast:{i}"), "v"], "+OK\r\n");
         normal.expect(&["GET", "keeper"], "$8\r\nprecious\r\n");
     }
+    println!(
+        "200 commands in {:?} beside {DRIBBLERS} slow clients",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "200 commands took {:?} beside {DRIBBLERS} slow clients",
@@ -227,6 +232,7 @@ fn five_thousand_simultaneous_connections(srv: &mut Server) {
         assert_eq!(&reply, b"+PONG\r\n");
     }
     let connected = info_int(&mut keeper, "clients", "connected_clients");
+    println!("{CONNECTIONS} connections, RSS {} MiB", rss_kib(srv) / 1024);
     assert!(
         connected > CONNECTIONS as u64,
         "connected_clients:{connected}"
@@ -319,6 +325,7 @@ fn a_client_that_never_reads_costs_bounded_memory(srv: &mut Server) {
     let (stream, sending) = spawn_non_reader(srv);
     thread::sleep(Duration::from_secs(3));
     let grown_mib = rss_kib(srv).saturating_sub(before) / 1024;
+    println!("RSS grew by {grown_mib} MiB while a client did not read 128 MiB of replies");
     // Redis would buffer the replies (up to 128 MiB here); ringkv stops reading instead.
     if testing_ringkv() {
         assert!(grown_mib < 32, "RSS grew by {grown_mib} MiB");
