@@ -12,6 +12,8 @@ use crate::config::Config;
     name = "ringkv",
     version,
     about = "A Redis-compatible in-memory server on io_uring",
+    // As in redis-server, a flag given twice takes its last value.
+    args_override_self = true,
     after_help = "Any other configuration parameter can be given as --<name> <value>, \
                   e.g. --maxclients 1000 or --save \"\"."
 )]
@@ -151,6 +153,12 @@ mod tests {
                 ("hz".into(), "20".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_its_last_value() {
+        let cli = parse(&["--bind", "127.0.0.1", "--port", "1", "--bind", "0.0.0.0"]);
+        assert!(cli.settings().contains(&("bind".into(), "0.0.0.0".into())));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 use crate::db::glob::glob_match;
+use crate::server::output_limit::{self, NormalLimit};
 
 /// How a parameter's value is checked and normalised.
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +30,8 @@ pub enum Kind {
     Text,
     /// Pairs of `<seconds> <changes>`, or empty.
     SavePolicy,
+    /// `<class> <hard> <soft> <seconds>` groups, merged into the current value.
+    OutputBufferLimits,
 }
 
 #[derive(Debug)]
@@ -105,7 +108,8 @@ const EVICTION_POLICIES: &[&str] = &[
 #[rustfmt::skip]
 pub static PARAMS: &[Param] = &[
     param("port", "6379", Kind::Int { min: 0, max: 65535 }, false),
-    param("bind", "127.0.0.1", Kind::Text, false),
+    // Loopback only, where Redis 7.0 listens on every interface (`* -::*`).
+    param("bind", "127.0.0.1 -::1", Kind::Text, false),
     param("dir", ".", Kind::Text, true),
     param("dbfilename", "dump.rdb", Kind::Text, true),
     param("requirepass", "", Kind::Text, true),
@@ -124,7 +128,7 @@ pub static PARAMS: &[Param] = &[
     param("hz", "10", Kind::Int { min: 1, max: 500 }, true),
     param("proto-max-bulk-len", "536870912", Kind::Memory { max: i64::MAX as u64 }, true),
     param("client-query-buffer-limit", "1073741824", MEM, true),
-    param("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Kind::Text, true),
+    param("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Kind::OutputBufferLimits, true),
     param("save", "3600 1 300 100 60 10000", Kind::SavePolicy, true),
     param("stop-writes-on-bgsave-error", "yes", Kind::Bool, true),
     param("rdbcompression", "yes", Kind::Bool, true),
@@ -185,6 +189,8 @@ pub struct HotConfig {
     pub query_buffer_limit: AtomicU64,
     pub password_set: AtomicBool,
     pub hz: AtomicU64,
+    /// `client-output-buffer-limit`'s normal class.
+    pub output_limit: NormalLimit,
 }
 
 #[derive(Debug)]
@@ -210,6 +216,7 @@ impl Config {
                 query_buffer_limit: AtomicU64::new(0),
                 password_set: AtomicBool::new(false),
                 hz: AtomicU64::new(10),
+                output_limit: NormalLimit::default(),
             },
         };
         config.refresh_hot();
@@ -275,10 +282,12 @@ impl Config {
                     reason: "duplicate parameter".into(),
                 });
             }
-            let canonical = normalise(param, value).map_err(|reason| SetError::Invalid {
-                name: name.to_string(),
-                reason,
-            })?;
+            let current = self.read()[index].clone();
+            let canonical =
+                normalise(param, value, &current).map_err(|reason| SetError::Invalid {
+                    name: name.to_string(),
+                    reason,
+                })?;
             checked.push((index, canonical));
         }
         {
@@ -309,6 +318,8 @@ impl Config {
         hot.password_set
             .store(!self.get("requirepass").is_empty(), Ordering::Relaxed);
         hot.hz.store(self.get_int("hz") as u64, Ordering::Relaxed);
+        hot.output_limit
+            .store(&self.get("client-output-buffer-limit"));
         if let Some(level) = crate::log::Level::parse(&self.get("loglevel")) {
             crate::log::set_level(level);
         }
@@ -322,7 +333,7 @@ impl Default for Config {
 }
 
 /// Checks `value` against the parameter's kind and returns the form CONFIG GET prints.
-fn normalise(param: &Param, value: &str) -> Result<String, String> {
+fn normalise(param: &Param, value: &str, current: &str) -> Result<String, String> {
     match param.kind {
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
@@ -373,6 +384,7 @@ fn normalise(param: &Param, value: &str) -> Result<String, String> {
                 )
             }),
         Kind::Text => Ok(value.to_string()),
+        Kind::OutputBufferLimits => output_limit::merge(current, value),
         Kind::SavePolicy => {
             let words: Vec<&str> = value.split_whitespace().collect();
             let valid = words.len() % 2 == 0 && words.iter().all(|w| w.parse::<u64>().is_ok());

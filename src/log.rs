@@ -3,6 +3,7 @@
 //! The level is global (CONFIG SET loglevel changes it at run time), so it lives in an
 //! atomic rather than in a logger object threaded through every call.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -54,7 +55,10 @@ pub fn write(level: Level, message: std::fmt::Arguments) {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let stamp = format_utc(now.as_secs() as i64, now.subsec_millis());
-    println!(
+    // A closed stdout (a pipe whose reader left) must not take a thread down with it:
+    // like Redis, a log line that cannot be written is dropped.
+    let _ = writeln!(
+        std::io::stdout().lock(),
         "{}:M {} {} {}",
         std::process::id(),
         stamp,

@@ -21,6 +21,7 @@ pub mod spec;
 pub mod string;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -133,7 +134,12 @@ fn lookup_subcommand(
 pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     let (spec, position) = match resolve(ctx, argv) {
         Ok(found) => found,
-        Err(rejection) => return reject(ctx, rejection),
+        Err(mut rejection) => {
+            if args::is(&argv[0], "EXEC") {
+                rejection.message = multi::abort_message(ctx, &rejection.message);
+            }
+            return reject(ctx, rejection);
+        }
     };
     ctx.client.last_command = Some(position);
     if ctx.client.transaction.is_some() && !multi::controls_transaction(spec.name) {
@@ -301,7 +307,12 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
         return refuse(wrong_arity(&spec.full_name(parent)));
     }
-    if !ctx.client.authenticated && !spec.has(NO_AUTH) {
+    let password_set = ctx.server.config.hot.password_set.load(Ordering::Relaxed);
+    if ctx.client.auth_required(password_set) && !spec.has(NO_AUTH) {
+        // Redis refuses a disabled DEBUG (a "protected" command) before it asks for AUTH.
+        if spec.name == "debug" && !server::debug_allowed(ctx) {
+            return refuse(server::DEBUG_NOT_ALLOWED.into());
+        }
         return refuse("NOAUTH Authentication required.".into());
     }
     // After a failed BGSAVE only: one atomic load on the way for every other command.

@@ -32,6 +32,14 @@ pub fn controls_transaction(name: &str) -> bool {
     )
 }
 
+/// Redis' execCommandAbort: an EXEC refused before it ran (NOAUTH, arity) discards the
+/// transaction and says why as `EXECABORT`, the refusal's own `ERR ` left out.
+pub fn abort_message(ctx: &mut Ctx, refusal: &str) -> String {
+    ctx.client.transaction = None;
+    let reason = refusal.strip_prefix("ERR ").unwrap_or(refusal);
+    format!("EXECABORT Transaction discarded because of: {reason}")
+}
+
 pub fn multi(ctx: &mut Ctx, _argv: &[Bytes]) {
     if ctx.client.transaction.is_some() {
         return ctx.reply.error("ERR MULTI calls can not be nested");

@@ -345,9 +345,15 @@ const DEBUG_NOT_SUPPORTED: &[&str] = &[
     "jmap",
 ];
 
+/// DEBUG's refusal while `enable-debug-command` does not allow it.
+pub const DEBUG_NOT_ALLOWED: &str =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+     you can run it from a local connection, otherwise you need to set this option in the \
+     configuration file, and then restart the server.";
+
 /// Whether DEBUG may run for this client: `enable-debug-command` is `no` by default in
 /// Redis 7, `yes` for everyone, or `local` for loopback connections.
-fn debug_allowed(ctx: &Ctx) -> bool {
+pub fn debug_allowed(ctx: &Ctx) -> bool {
     match ctx.server.config.get("enable-debug-command").as_str() {
         "yes" => true,
         "local" => ctx.client.addr.ip().is_loopback(),
@@ -357,11 +363,7 @@ fn debug_allowed(ctx: &Ctx) -> bool {
 
 pub fn debug(ctx: &mut Ctx, argv: &[Bytes]) {
     if !debug_allowed(ctx) {
-        return ctx.reply.error(
-            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
-             \"local\", you can run it from a local connection, otherwise you need to set this \
-             option in the configuration file, and then restart the server.",
-        );
+        return ctx.reply.error(DEBUG_NOT_ALLOWED);
     }
     let sub = &argv[1];
     match argv.len() {

@@ -23,7 +23,8 @@ pub struct Client {
     pub addr: SocketAddr,
     /// The database SELECT chose.
     pub db: usize,
-    /// False while a password is required and AUTH has not succeeded.
+    /// Redis' `c->authenticated`: true when the client connected while no password was
+    /// set, or once AUTH succeeded. See [`Client::auth_required`].
     pub authenticated: bool,
     /// Set by QUIT: write the pending replies, then close.
     pub close_after_reply: bool,
@@ -107,6 +108,13 @@ impl Client {
             command_ms: 0,
             handle,
         }
+    }
+
+    /// Redis' `authRequired()`: judged per command against the live password, so a client
+    /// that connected while a password was set may go on once `requirepass` is cleared,
+    /// and clients connected before a password was set keep working (as in Redis 7.0).
+    pub fn auth_required(&self, password_set: bool) -> bool {
+        password_set && !self.authenticated
     }
 
     /// Whether the reply of the command being executed is dropped (CLIENT REPLY).

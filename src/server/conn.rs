@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use super::client::{self, Client, ClientHandle};
 use super::io::Socket;
+use super::output_limit::{self, OutputGuard};
 use super::state::{Server, Stats};
 use crate::cmd::{self, Ctx};
 use crate::resp::{ParseLimits, Reply, RequestParser};
@@ -33,7 +34,8 @@ const KEEP_REPLY_CAPACITY: usize = 1024 * 1024;
 enum Stop {
     /// The peer left, a write failed, or the protocol was broken.
     Gone,
-    /// CLIENT KILL from another connection.
+    /// CLIENT KILL from another connection, or an output buffer limit: an operation may
+    /// still be in flight and the socket must be shut down.
     Killed,
 }
 
@@ -95,6 +97,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut reply = Reply::new();
     let mut argv = Vec::new();
+    let mut output = OutputGuard::default();
 
     loop {
         // Execute every complete command already received.
@@ -102,7 +105,8 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
         loop {
             let limits = ParseLimits {
                 max_bulk_len: server.config.hot.proto_max_bulk_len.load(Ordering::Relaxed),
-                auth_required: !client.authenticated,
+                auth_required: client
+                    .auth_required(server.config.hot.password_set.load(Ordering::Relaxed)),
             };
             match parser.parse(&mut input, &limits, &mut argv) {
                 Ok(true) => {
@@ -117,7 +121,9 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     cmd::execute(&mut ctx, &argv);
                     if client.blocked.is_some() {
                         // Replies so far go out first: a blocked client may wait for long.
-                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                        if let Err(stop) =
+                            flush(socket, &mut reply, server, &handle, &mut output).await
+                        {
                             return stop;
                         }
                         // The buffer restarts empty: CLIENT REPLY OFF drops from there.
@@ -141,12 +147,19 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         }
                         client.clock_us = None;
                     }
+                    let limit = server.config.hot.output_limit.load();
+                    if output.over_limit(limit, reply.len()) {
+                        output_limit::log_closing(client.id, client.addr);
+                        return Stop::Gone;
+                    }
                     if client.close_after_reply {
-                        let _ = flush(socket, &mut reply, stats, &handle).await;
+                        let _ = flush(socket, &mut reply, server, &handle, &mut output).await;
                         return Stop::Gone;
                     }
                     if reply.len() >= FLUSH_REPLY_AT {
-                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                        if let Err(stop) =
+                            flush(socket, &mut reply, server, &handle, &mut output).await
+                        {
                             return stop;
                         }
                         client.clock_us = None;
@@ -163,12 +176,12 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     let text = error.reply_bytes();
                     cmd::count_error(server, text.strip_prefix(b"-").unwrap_or(&text));
                     reply.error(text);
-                    let _ = flush(socket, &mut reply, stats, &handle).await;
+                    let _ = flush(socket, &mut reply, server, &handle, &mut output).await;
                     return Stop::Gone;
                 }
             }
         }
-        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+        if let Err(stop) = flush(socket, &mut reply, server, &handle, &mut output).await {
             return stop;
         }
 
@@ -328,19 +341,34 @@ impl Drop for Registration<'_> {
     }
 }
 
-/// Writes the pending replies.
+/// Writes the pending replies; a write kept over the soft output limit for its seconds
+/// closes the client.
 async fn flush<S: Socket>(
     socket: &S,
     reply: &mut Reply,
-    stats: &Stats,
+    server: &Server,
     handle: &ClientHandle,
+    output: &mut OutputGuard,
 ) -> Result<(), Stop> {
     if reply.is_empty() {
         return Ok(());
     }
+    let stats = &server.stats;
     let buffer = std::mem::take(&mut reply.buf);
     let written = buffer.len() as u64;
-    let (result, mut buffer) = or_killed(handle, socket.write_all(buffer)).await?;
+    let limit = server.config.hot.output_limit.load();
+    let write = or_killed(handle, socket.write_all(buffer));
+    let (result, mut buffer) = match output.write_deadline(limit, written as usize) {
+        None => write.await?,
+        Some(left) => match tokio::time::timeout(left, write).await {
+            Ok(done) => done?,
+            Err(_) => {
+                output_limit::log_closing(handle.id, handle.addr);
+                return Err(Stop::Killed);
+            }
+        },
+    };
+    output.drained();
     buffer.clear();
     if buffer.capacity() > KEEP_REPLY_CAPACITY {
         buffer = Vec::with_capacity(READ_CHUNK);
@@ -351,9 +379,7 @@ async fn flush<S: Socket>(
     result.map_err(|_| Stop::Gone)
 }
 
-/// Turns a client away when `maxclients` is reached, with Redis' error.
-pub(crate) async fn refuse<S: Socket>(socket: S) {
-    let _ = socket
-        .write_all(b"-ERR max number of clients reached\r\n".to_vec())
-        .await;
+/// Turns a client away with one error line (maxclients, protected mode), then closes.
+pub(crate) async fn refuse<S: Socket>(socket: S, error: &'static [u8]) {
+    let _ = socket.write_all(error.to_vec()).await;
 }

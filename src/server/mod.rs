@@ -4,10 +4,14 @@
 //! be set up, tokio's epoll runtime otherwise — with its own SO_REUSEPORT listeners. A
 //! connection lives on the thread that accepted it; threads share only the keyspace.
 
+pub mod access;
 pub mod client;
 pub(crate) mod conn;
+pub mod fdlimit;
+pub mod idle;
 pub(crate) mod io;
 pub mod listener;
+pub mod output_limit;
 pub mod state;
 
 use std::net::TcpListener;
@@ -93,6 +97,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
             .unwrap_or(1),
         n => n as usize,
     };
+    fdlimit::adjust(&config)?;
     let port = config.get_int("port") as u16;
     let addrs = listener::parse_bind(&config.get("bind"), port)?;
     let backlog = config.get_int("tcp-backlog") as i32;
@@ -134,6 +139,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
     crate::rdb::into_keyspace::load_at_startup(&server.keyspace, &config)?;
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
     crate::persist::policy::spawn(server.clone());
+    idle::spawn_idle_timeout(server.clone());
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let server = server.clone();
         std::thread::Builder::new()
@@ -207,6 +213,8 @@ async fn accept_all<A: Acceptor + 'static>(listeners: Vec<A>, server: Arc<Server
     }
 }
 
+const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
+
 async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
     loop {
         let (socket, addr, local) = match listener.accept().await {
@@ -222,7 +230,12 @@ async fn accept_loop<A: Acceptor + 'static>(listener: A, server: Arc<Server>) {
         let max_clients = server.config.get_int("maxclients") as u64;
         if stats.connected_clients.load(Ordering::Relaxed) >= max_clients {
             Stats::add(&stats.rejected_connections, 1);
-            tokio::task::spawn_local(conn::refuse(socket));
+            tokio::task::spawn_local(conn::refuse(socket, MAX_CLIENTS_REACHED));
+            continue;
+        }
+        if access::denied(&server.config, addr.ip()) {
+            Stats::add(&stats.rejected_connections, 1);
+            tokio::task::spawn_local(conn::refuse(socket, access::PROTECTED_MODE_DENIED));
             continue;
         }
         Stats::add(&stats.connections_received, 1);
