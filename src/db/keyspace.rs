@@ -73,6 +73,20 @@ impl Keyspace {
         }
     }
 
+    /// Starts loading `key`'s entry in database `db` into the cache, for a command about
+    /// to run after the current one (see [`Shard::prefetch`]). Only a hint: skipped when
+    /// another thread holds the shard.
+    pub fn prefetch(&self, db: usize, key: &[u8]) {
+        let hash = self.hasher.hash_one(key);
+        if let Some(Ok(shard)) = self
+            .dbs
+            .get(db)
+            .map(|d| d.shards[shard_index(hash)].try_lock())
+        {
+            shard.prefetch(hash);
+        }
+    }
+
     /// Locks the shards of several `(db, key)` pairs at once, for commands that must see
     /// or change them together (RENAME, COPY, MOVE, MSETNX). Shards are locked in one
     /// global order (database, then shard), so two such commands never deadlock, and a

@@ -643,6 +643,36 @@ pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
     Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
 }
 
+/// The second argument of the multibulk command at the start of `input` (the key, for
+/// most commands), if it has fully arrived: a prefetch hint for the command after the one
+/// being executed. Deliberately lax (no limits, no `string2ll` rules): a wrong guess only
+/// costs a wasted prefetch, and the real parse still judges every byte.
+pub fn peek_key(input: &[u8]) -> Option<&[u8]> {
+    let (count, rest) = peek_header(input, b'*')?;
+    if count < 2 {
+        return None;
+    }
+    let (_, rest) = peek_bulk(rest)?;
+    peek_bulk(rest).map(|(key, _)| key)
+}
+
+/// A `$<len>` line and its payload: the payload and what follows its CRLF.
+fn peek_bulk(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = peek_header(input, b'$')?;
+    Some((rest.get(..len)?, rest.get(len.checked_add(2)?..)?))
+}
+
+/// A `<kind><digits>\r\n` line of at most 9 digits: the number and what follows the line.
+fn peek_header(input: &[u8], kind: u8) -> Option<(usize, &[u8])> {
+    let rest = input.strip_prefix(&[kind])?;
+    let digits = rest.iter().take(10).position(|&b| b == b'\r')?;
+    let mut n = 0usize;
+    for &b in &rest[..digits] {
+        n = n * 10 + usize::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
+    }
+    Some((n, rest.get(digits + 2..)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1282,5 +1312,24 @@ mod tests {
         assert_eq!(split_line(br#"dir "a"b"#), None);
         // A NUL ends the line, as it ends Redis' C string.
         assert_eq!(split_line(b"a b\0c d").map(|w| w.len()), Some(2));
+    }
+
+    #[test]
+    fn peek_key_finds_the_second_argument_of_a_complete_prefix() {
+        let batch = b"*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n";
+        assert_eq!(peek_key(batch), Some(&b"key:1"[..]));
+        // Only the key needs to have arrived.
+        assert_eq!(
+            peek_key(b"*3\r\n$3\r\nSET\r\n$2\r\nab\r\n"),
+            Some(&b"ab"[..])
+        );
+        assert_eq!(peek_key(b"*2\r\n$3\r\nGET\r\n$2\r\nab\r"), None);
+        assert_eq!(peek_key(b"*2\r\n$3\r\nGET\r\n$2\r\na"), None);
+        // One argument, inline commands, junk and absurd lengths give no hint.
+        assert_eq!(peek_key(b"*1\r\n$4\r\nPING\r\n"), None);
+        assert_eq!(peek_key(b"GET key\r\n"), None);
+        assert_eq!(peek_key(b"*2\r\n$x\r\nGET\r\n$1\r\nk\r\n"), None);
+        assert_eq!(peek_key(b"*2\r\n$99999999999\r\n"), None);
+        assert_eq!(peek_key(b""), None);
     }
 }

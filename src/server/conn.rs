@@ -108,6 +108,11 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                 Ok(true) => {
                     client.argv_bytes = argv.iter().map(|a: &Bytes| a.len()).sum();
                     client.pending_reply = reply.len();
+                    // The next command of a pipelined batch is (usually) already here:
+                    // its key's cache misses overlap with this command's work.
+                    if let Some(key) = crate::resp::parse::peek_key(&input) {
+                        server.keyspace.prefetch(client.db, key);
+                    }
                     let mut mark = reply.len();
                     let mut ctx = Ctx {
                         server,
