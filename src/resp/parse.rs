@@ -643,11 +643,30 @@ pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
     Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
 }
 
-/// The second argument of the multibulk command at the start of `input` (the key, for
-/// most commands), if it has fully arrived: a prefetch hint for the command after the one
-/// being executed. Deliberately lax (no limits, no `string2ll` rules): a wrong guess only
-/// costs a wasted prefetch, and the real parse still judges every byte.
-pub fn peek_key(input: &[u8]) -> Option<&[u8]> {
+/// Prefetch hints for the two commands at the start of `input` (the ones after the command
+/// being executed): the second argument of each (the key, for most commands), if it has
+/// arrived. Deliberately lax (no limits, no `string2ll` rules): a wrong guess only costs a
+/// wasted prefetch, and the real parse still judges every byte.
+pub fn peek_keys(input: &[u8]) -> [Option<&[u8]>; 2] {
+    let Some((count, mut rest)) = peek_header(input, b'*') else {
+        return [None, None];
+    };
+    let mut next = None;
+    // Every argument takes at least 4 bytes: the loop ends with the input.
+    for i in 0..count {
+        let Some((arg, after)) = peek_bulk(rest) else {
+            return [next, None];
+        };
+        if i == 1 {
+            next = Some(arg);
+        }
+        rest = after;
+    }
+    [next, peek_key(rest)]
+}
+
+/// The second argument of the multibulk command at the start of `input`.
+fn peek_key(input: &[u8]) -> Option<&[u8]> {
     let (count, rest) = peek_header(input, b'*')?;
     if count < 2 {
         return None;
@@ -1312,6 +1331,20 @@ mod tests {
         assert_eq!(split_line(br#"dir "a"b"#), None);
         // A NUL ends the line, as it ends Redis' C string.
         assert_eq!(split_line(b"a b\0c d").map(|w| w.len()), Some(2));
+    }
+
+    #[test]
+    fn peek_keys_finds_the_second_argument_of_the_next_two_commands() {
+        let get = |key: &str| format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
+        let two = format!("{}{}", get("a"), get("bc"));
+        assert_eq!(
+            peek_keys(two.as_bytes()),
+            [Some(&b"a"[..]), Some(&b"bc"[..])]
+        );
+        let cut = &two.as_bytes()[..two.len() - 3];
+        assert_eq!(peek_keys(cut), [Some(&b"a"[..]), None]);
+        let ping_first = format!("*1\r\n$4\r\nPING\r\n{}", get("a"));
+        assert_eq!(peek_keys(ping_first.as_bytes()), [None, Some(&b"a"[..])]);
     }
 
     #[test]
