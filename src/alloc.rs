@@ -19,9 +19,20 @@ thread_local! {
     // `const` initialisation: no lazy setup, so touching it can never allocate (which
     // would recurse into the allocator).
     static UNPUBLISHED: Cell<isize> = const { Cell::new(0) };
+    /// Allocations made by this thread, for tests that a hot path allocates nothing.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
 }
 
 pub struct CountingAllocator;
+
+/// How many allocations (and reallocations) this thread has made.
+pub fn thread_allocations() -> u64 {
+    ALLOCATIONS.try_with(Cell::get).unwrap_or(0)
+}
+
+fn count_allocation() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
 
 fn account(delta: isize) {
     // try_with: during thread teardown the slot may be gone; publish directly then.
@@ -50,6 +61,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl comment.
         let ptr = unsafe { System.alloc(layout) };
+        count_allocation();
         if !ptr.is_null() {
             account(layout.size() as isize);
         }
@@ -59,6 +71,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl comment.
         let ptr = unsafe { System.alloc_zeroed(layout) };
+        count_allocation();
         if !ptr.is_null() {
             account(layout.size() as isize);
         }
@@ -74,6 +87,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl comment.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
+        count_allocation();
         if !new.is_null() {
             account(new_size as isize - layout.size() as isize);
         }
@@ -125,5 +139,14 @@ mod tests {
         drop(grown);
         assert!(used_memory() < during + (4 << 20));
         assert!(peak_memory() >= grown_to);
+    }
+
+    #[test]
+    fn counts_this_threads_allocations() {
+        let before = thread_allocations();
+        let boxed = std::hint::black_box(Box::new(7u64));
+        assert_eq!(thread_allocations(), before + 1);
+        drop(boxed);
+        assert_eq!(thread_allocations(), before + 1);
     }
 }

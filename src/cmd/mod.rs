@@ -386,6 +386,68 @@ mod tests {
         assert!(message.ends_with(&format!("'{}' ", "y".repeat(128))));
     }
 
+    /// The hot path of a pipelined GET/SET batch, as the connection loop runs it (parse,
+    /// execute, reply), allocates nothing once its buffers are warm.
+    #[test]
+    fn a_pipelined_get_set_batch_allocates_nothing() {
+        use crate::alloc::thread_allocations;
+        use crate::resp::{ParseLimits, RequestParser};
+        use crate::server::client::ClientHandle;
+        use crate::server::state::StartupInfo;
+        use std::sync::Arc;
+
+        let startup = StartupInfo {
+            port: 0,
+            threads: 1,
+            backend: "epoll",
+            config_file: String::new(),
+            executable: String::new(),
+        };
+        let server = Server::new(Arc::new(crate::config::Config::new()), startup);
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let mut client = Client::new(Arc::new(ClientHandle::new(1, addr, addr, -1)), false);
+        let mut reply = Reply::new();
+        let (mut parser, mut argv) = (RequestParser::new(), Vec::new());
+        let mut input = bytes::BytesMut::with_capacity(64 * 1024);
+        let mut batch = Vec::new();
+        for i in 0..100 {
+            let key = format!("key:{i:08}");
+            batch.extend_from_slice(
+                format!(
+                    "*3\r\n$3\r\nSET\r\n$12\r\n{key}\r\n$16\r\n{}\r\n",
+                    "v".repeat(16)
+                )
+                .as_bytes(),
+            );
+            batch.extend_from_slice(format!("*2\r\n$3\r\nGET\r\n$12\r\n{key}\r\n").as_bytes());
+        }
+        let mut run_batch = |input: &mut bytes::BytesMut| {
+            let mut commands = 0;
+            while parser
+                .parse(input, &ParseLimits::default(), &mut argv)
+                .unwrap()
+            {
+                let mut ctx = Ctx {
+                    server: &server,
+                    client: &mut client,
+                    reply: &mut reply,
+                };
+                execute(&mut ctx, &argv);
+                argv.clear();
+                commands += 1;
+            }
+            reply.buf.clear();
+            commands
+        };
+        // Warm up: the keys exist, the buffers have their size.
+        input.extend_from_slice(&batch);
+        assert_eq!(run_batch(&mut input), 200);
+        input.extend_from_slice(&batch);
+        let before = thread_allocations();
+        assert_eq!(run_batch(&mut input), 200);
+        assert_eq!(thread_allocations() - before, 0);
+    }
+
     #[test]
     fn every_command_name_is_lower_case_and_unique() {
         let mut names: Vec<_> = commands().map(|c| c.name).collect();

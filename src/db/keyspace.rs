@@ -15,7 +15,7 @@ use hashbrown::DefaultHashBuilder;
 
 use super::expire::Rng;
 use super::glob::glob_match;
-use super::shard::{Entry, Removed, Shard};
+use super::shard::{Entry, IndexHint, Removed, Shard};
 use super::value::Value;
 
 /// Shards per database: enough that worker threads rarely meet on one lock.
@@ -35,6 +35,8 @@ pub struct Keyspace {
 #[derive(Debug)]
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
+    /// Where each shard's index lies, for prefetching without its lock.
+    hints: Box<[IndexHint]>,
     /// Running estimate of the remaining TTL of volatile keys, for INFO keyspace.
     pub avg_ttl_ms: AtomicI64,
 }
@@ -70,6 +72,29 @@ impl Keyspace {
             hash,
             key,
             expired_keys: &self.expired_keys,
+        }
+    }
+
+    /// Starts loading `key`'s entry in database `db` into the cache, for the command after
+    /// the one about to run (see [`Shard::prefetch`]). Skipped when another thread holds
+    /// the shard: it is only a hint.
+    pub fn prefetch(&self, db: usize, key: &[u8]) {
+        let hash = self.hasher.hash_one(key);
+        let Some(db) = self.dbs.get(db) else {
+            return;
+        };
+        let index = shard_index(hash);
+        if let Ok(shard) = db.shards[index].try_lock() {
+            shard.prefetch(hash, &db.hints[index]);
+        }
+    }
+
+    /// Starts loading the index slots that looking `key` up in database `db` reads first,
+    /// without locking: for the command two places ahead (see [`IndexHint`]).
+    pub fn prefetch_index(&self, db: usize, key: &[u8]) {
+        let hash = self.hasher.hash_one(key);
+        if let Some(db) = self.dbs.get(db) {
+            db.hints[shard_index(hash)].prefetch(hash);
         }
     }
 
@@ -183,8 +208,9 @@ impl Db {
     fn new(hasher: &DefaultHashBuilder) -> Db {
         Db {
             shards: (0..SHARDS_PER_DB)
-                .map(|_| Mutex::new(Shard::new(*hasher)))
+                .map(|_| Mutex::new(Shard::new(hasher.clone())))
                 .collect(),
+            hints: (0..SHARDS_PER_DB).map(|_| IndexHint::default()).collect(),
             avg_ttl_ms: AtomicI64::new(0),
         }
     }

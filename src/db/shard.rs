@@ -22,6 +22,7 @@
 //! entries must keep that rule, or SCAN may miss keys.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -79,6 +80,66 @@ impl Entry {
     /// Whole seconds since the last access, as OBJECT IDLETIME reports them.
     pub fn idle_seconds(&self, now_ms: i64) -> u64 {
         u64::from(lru_seconds(now_ms).wrapping_sub(self.accessed_s))
+    }
+}
+
+/// Asks the CPU to bring `item` (both cache lines, if it straddles two) into the cache.
+fn prefetch<T>(item: &T) {
+    let first = item as *const T as usize;
+    prefetch_address(first);
+    prefetch_address(first + std::mem::size_of::<T>().saturating_sub(1));
+}
+
+/// Asks the CPU to bring the cache line holding `address` into the cache. Any address
+/// will do: nothing is read into the program.
+fn prefetch_address(address: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults (not even on an unmapped
+    // address) and makes no memory visible to the program.
+    // Exercised by `tests::prefetch_leaves_the_shard_unchanged`.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(address as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
+/// Where a shard's index lies in memory, kept outside the shard's lock so that a command
+/// two places ahead in a pipeline can start loading its key's control bytes and index
+/// slots without locking. Only ever used as prefetch addresses: a stale hint (the index
+/// grew, the shard was emptied or swapped since) costs a wasted prefetch, never a wrong
+/// answer, and [`Shard::prefetch`] refreshes it.
+#[derive(Debug, Default)]
+pub struct IndexHint {
+    /// The address of the index's control bytes (0: none recorded yet).
+    ctrl: AtomicUsize,
+    /// The number of buckets - 1.
+    mask: AtomicUsize,
+}
+
+impl IndexHint {
+    fn publish(&self, ctrl: usize, mask: usize) {
+        // Compared first: an unchanged hint is not written, so workers do not bounce its
+        // cache line between them.
+        if self.ctrl.load(Ordering::Relaxed) != ctrl || self.mask.load(Ordering::Relaxed) != mask {
+            self.ctrl.store(ctrl, Ordering::Relaxed);
+            self.mask.store(mask, Ordering::Relaxed);
+        }
+    }
+
+    /// Starts loading what a probe of the index for `hash` reads first: the group of
+    /// control bytes at its bucket and the slots just below them.
+    pub fn prefetch(&self, hash: u64) {
+        let ctrl = self.ctrl.load(Ordering::Relaxed);
+        if ctrl == 0 {
+            return;
+        }
+        let bucket = hash as usize & self.mask.load(Ordering::Relaxed);
+        let slot = std::mem::size_of::<u32>();
+        prefetch_address(ctrl.wrapping_add(bucket));
+        prefetch_address(ctrl.wrapping_sub((bucket + 1).wrapping_mul(slot)));
+        prefetch_address(ctrl.wrapping_sub((bucket + 16).wrapping_mul(slot)));
     }
 }
 
@@ -152,6 +213,26 @@ impl Shard {
         self.index
             .find(hash, |&i| *entries[i as usize].key == *key)
             .map(|&i| i as usize)
+    }
+
+    /// Probes the index for `hash` and starts loading the entries a [`Shard::find`] for it
+    /// will compare, so that the lookup a little later finds them in the cache; records
+    /// where the index lies in `hint`, for [`IndexHint::prefetch`].
+    pub fn prefetch(&self, hash: u64, hint: &IndexHint) {
+        for bucket in self.index.iter_hash_buckets(hash) {
+            if let Some(slot) = self.index.get_bucket(bucket) {
+                if let Some(entry) = self.entries.get(*slot as usize) {
+                    prefetch(entry);
+                }
+                // hashbrown keeps the slots below the control bytes, in reverse: slot `b`
+                // ends `b` slots below them (checked by a test).
+                let slot_end = slot as *const u32 as usize + std::mem::size_of::<u32>();
+                hint.publish(
+                    slot_end + bucket * std::mem::size_of::<u32>(),
+                    self.index.num_buckets() - 1,
+                );
+            }
+        }
     }
 
     /// Adds a key that is not present; returns its position.
@@ -233,7 +314,7 @@ impl Shard {
     /// Drops every key, returning the old contents so the caller can free them outside
     /// the shard lock.
     pub fn take_all(&mut self) -> Shard {
-        let empty = Shard::new(self.hasher);
+        let empty = Shard::new(self.hasher.clone());
         std::mem::replace(self, empty)
     }
 
@@ -318,6 +399,55 @@ mod tests {
         assert_eq!(shard.len(), 200 - 29);
         assert!(find(&shard, b"key:14").is_none());
         assert!(find(&shard, b"key:8").is_some());
+    }
+
+    #[test]
+    fn prefetch_leaves_the_shard_unchanged() {
+        let mut shard = Shard::new(DefaultHashBuilder::default());
+        let hint = IndexHint::default();
+        hint.prefetch(0);
+        Shard::new(DefaultHashBuilder::default()).prefetch(0, &hint);
+        for i in 0..100 {
+            insert(&mut shard, format!("k{i}").as_bytes(), "v");
+        }
+        for key in [&b"k7"[..], b"absent", b""] {
+            shard.prefetch(shard.hash(key), &hint);
+            hint.prefetch(shard.hash(key));
+        }
+        // A stale hint, pointing at freed memory, is harmless.
+        let mut grown = Shard::new(DefaultHashBuilder::default());
+        insert(&mut grown, b"a", "v");
+        grown.prefetch(grown.hash(b"a"), &hint);
+        for i in 0..1000 {
+            insert(&mut grown, format!("k{i}").as_bytes(), "v");
+        }
+        hint.prefetch(grown.hash(b"a"));
+        assert_eq!(find(&shard, b"k7"), Some(7));
+        assert_eq!(find(&shard, b"absent"), None);
+        shard.check_invariants();
+    }
+
+    #[test]
+    fn the_index_hint_points_where_hashbrown_keeps_the_slots() {
+        let mut shard = Shard::new(DefaultHashBuilder::default());
+        for i in 0..500 {
+            insert(&mut shard, format!("k{i}").as_bytes(), "v");
+        }
+        let hint = IndexHint::default();
+        shard.prefetch(shard.hash(b"k1"), &hint);
+        let ctrl = hint.ctrl.load(Ordering::Relaxed);
+        assert_eq!(
+            hint.mask.load(Ordering::Relaxed),
+            shard.index.num_buckets() - 1
+        );
+        let mut full = 0;
+        for bucket in 0..shard.index.num_buckets() {
+            if let Some(slot) = shard.index.get_bucket(bucket) {
+                assert_eq!(slot as *const u32 as usize, ctrl - (bucket + 1) * 4);
+                full += 1;
+            }
+        }
+        assert_eq!(full, 500);
     }
 
     #[test]

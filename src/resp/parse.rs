@@ -643,6 +643,49 @@ pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
     Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
 }
 
+/// Prefetch hints for the first `N` commands at the start of `input` (the ones after the
+/// command being executed): the second argument of each (the key, for most commands), if
+/// it has arrived. Deliberately lax (no limits, no `string2ll` rules): a wrong guess only
+/// costs a wasted prefetch, and the real parse still judges every byte.
+pub fn peek_keys<const N: usize>(input: &[u8]) -> [Option<&[u8]>; N] {
+    let mut keys = [None; N];
+    let mut rest = input;
+    for key in keys.iter_mut() {
+        let Some((count, mut args)) = peek_header(rest, b'*') else {
+            break;
+        };
+        // Every argument takes at least 4 bytes: the loop ends with the input.
+        for i in 0..count {
+            let Some((arg, after)) = peek_bulk(args) else {
+                return keys;
+            };
+            if i == 1 {
+                *key = Some(arg);
+            }
+            args = after;
+        }
+        rest = args;
+    }
+    keys
+}
+
+/// A `$<len>` line and its payload: the payload and what follows its CRLF.
+fn peek_bulk(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = peek_header(input, b'$')?;
+    Some((rest.get(..len)?, rest.get(len.checked_add(2)?..)?))
+}
+
+/// A `<kind><digits>\r\n` line of at most 9 digits: the number and what follows the line.
+fn peek_header(input: &[u8], kind: u8) -> Option<(usize, &[u8])> {
+    let rest = input.strip_prefix(&[kind])?;
+    let digits = rest.iter().take(10).position(|&b| b == b'\r')?;
+    let mut n = 0usize;
+    for &b in &rest[..digits] {
+        n = n * 10 + usize::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
+    }
+    Some((n, rest.get(digits + 2..)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1282,5 +1325,47 @@ mod tests {
         assert_eq!(split_line(br#"dir "a"b"#), None);
         // A NUL ends the line, as it ends Redis' C string.
         assert_eq!(split_line(b"a b\0c d").map(|w| w.len()), Some(2));
+    }
+
+    fn peek_key1(input: &[u8]) -> Option<&[u8]> {
+        peek_keys::<1>(input)[0]
+    }
+
+    #[test]
+    fn peek_keys_finds_the_second_argument_of_the_next_commands() {
+        let get = |key: &str| format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
+        let two = format!("{}{}", get("a"), get("bc"));
+        assert_eq!(
+            peek_keys(two.as_bytes()),
+            [Some(&b"a"[..]), Some(&b"bc"[..])]
+        );
+        let cut = &two.as_bytes()[..two.len() - 3];
+        assert_eq!(peek_keys(cut), [Some(&b"a"[..]), None]);
+        let ping_first = format!("*1\r\n$4\r\nPING\r\n{}", get("a"));
+        assert_eq!(peek_keys(ping_first.as_bytes()), [None, Some(&b"a"[..])]);
+        let three = format!("{two}{}", get("d"));
+        assert_eq!(
+            peek_keys(three.as_bytes()),
+            [Some(&b"a"[..]), Some(&b"bc"[..]), Some(&b"d"[..])]
+        );
+    }
+
+    #[test]
+    fn peek_key_finds_the_second_argument_of_a_complete_prefix() {
+        let batch = b"*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n";
+        assert_eq!(peek_key1(batch), Some(&b"key:1"[..]));
+        // Only the key needs to have arrived.
+        assert_eq!(
+            peek_key1(b"*3\r\n$3\r\nSET\r\n$2\r\nab\r\n"),
+            Some(&b"ab"[..])
+        );
+        assert_eq!(peek_key1(b"*2\r\n$3\r\nGET\r\n$2\r\nab\r"), None);
+        assert_eq!(peek_key1(b"*2\r\n$3\r\nGET\r\n$2\r\na"), None);
+        // One argument, inline commands, junk and absurd lengths give no hint.
+        assert_eq!(peek_key1(b"*1\r\n$4\r\nPING\r\n"), None);
+        assert_eq!(peek_key1(b"GET key\r\n"), None);
+        assert_eq!(peek_key1(b"*2\r\n$x\r\nGET\r\n$1\r\nk\r\n"), None);
+        assert_eq!(peek_key1(b"*2\r\n$99999999999\r\n"), None);
+        assert_eq!(peek_key1(b""), None);
     }
 }

@@ -112,6 +112,16 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                 Ok(true) => {
                     client.argv_bytes = argv.iter().map(|a: &Bytes| a.len()).sum();
                     client.pending_reply = reply.len();
+                    // The next commands of a pipelined batch are (usually) already here:
+                    // their keys' cache misses overlap with this command's work, in two
+                    // stages (the index two commands ahead, the entry one ahead).
+                    let [next, after] = crate::resp::parse::peek_keys(&input);
+                    if let Some(key) = after {
+                        server.keyspace.prefetch_index(client.db, key);
+                    }
+                    if let Some(key) = next {
+                        server.keyspace.prefetch(client.db, key);
+                    }
                     let mut mark = reply.len();
                     let mut ctx = Ctx {
                         server,
