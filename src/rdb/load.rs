@@ -14,7 +14,7 @@
 //!  22..=25 hash with field expiry (7.4, refused)
 //! ```
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use super::model::{Item, Pairs, RdbValue};
 use super::source::{parse_double, Source, PREALLOC_CAP};
@@ -86,7 +86,7 @@ pub fn load<R: Read, E: std::fmt::Display>(
     reader: R,
     mut sink: impl FnMut(Item) -> Result<(), E>,
 ) -> Result<Summary, RdbError> {
-    let mut src = Source::new(BufReader::with_capacity(64 * 1024, reader));
+    let mut src = Source::new(reader);
     let magic = src.array::<9>()?;
     if &magic[..5] != b"REDIS" {
         return Err(RdbError::new(0, "not an RDB file (no REDIS signature)"));
