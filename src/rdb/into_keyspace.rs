@@ -24,6 +24,10 @@ use crate::db::stream::Stream;
 use crate::db::zset::ZSet;
 use crate::db::{Compact, Keyspace, Value};
 
+/// The most keys a RESIZEDB hint reserves room for, per database: about 65 MB of table,
+/// the most a lying hint can cost (past it, tables grow as keys arrive).
+const RESERVE_CAP: usize = 1 << 20;
+
 /// How keys are stored while loading.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -72,6 +76,7 @@ pub fn into_keyspace<R: Read>(
     options: &Options,
 ) -> Result<Loaded, RdbError> {
     let (mut loaded, mut expired, mut empty) = (0u64, 0u64, 0u64);
+    let mut current_db = 0usize;
     let summary = load_borrowed(reader, |item| -> Result<(), String> {
         match item {
             ItemRef::Meta(Item::Aux { key, value }) => log_aux(&key, &value, options.now_ms),
@@ -80,6 +85,13 @@ pub fn into_keyspace<R: Read>(
                     "the file uses database {db}, this server has {} (databases)",
                     keyspace.databases()
                 ))
+            }
+            ItemRef::Meta(Item::SelectDb(db)) => current_db = db as usize,
+            ItemRef::Meta(Item::ResizeDb { db_size, .. }) => {
+                // A hint from the file: trusted up to RESERVE_CAP (were it true, the keys
+                // themselves would take far more than their table).
+                let keys = usize::try_from(db_size).unwrap_or(usize::MAX);
+                keyspace.db(current_db).reserve(keys.min(RESERVE_CAP));
             }
             ItemRef::Meta(Item::FunctionSkipped { .. }) => {
                 crate::warning!("Skipping a function library: functions are not supported")
