@@ -40,14 +40,28 @@ pub enum Entry<'a> {
 }
 
 impl Entry<'_> {
+    /// `v` in decimal (by hand: this runs for every integer entry of a load).
     fn int(v: i64) -> Self {
-        use std::io::Write;
         let mut text = [0u8; 20];
-        let mut w = &mut text[..];
-        // i64::MIN is 20 characters: always fits.
-        let _ = write!(w, "{v}");
-        let len = (20 - w.len()) as u8;
-        Entry::Int { len, text }
+        let mut n = v.unsigned_abs();
+        let mut start = text.len();
+        loop {
+            start -= 1;
+            text[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            start -= 1;
+            text[start] = b'-';
+        }
+        text.copy_within(start.., 0);
+        Entry::Int {
+            len: (text.len() - start) as u8,
+            text,
+        }
     }
 }
 
@@ -313,6 +327,13 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_read_as_their_decimal_text() {
+        for v in [0, 7, -1, 10, -10, 1000, i64::MAX, i64::MIN] {
+            assert_eq!(&*Entry::int(v), v.to_string().as_bytes(), "{v}");
+        }
+    }
 
     #[test]
     fn small() {

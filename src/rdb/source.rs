@@ -76,13 +76,12 @@ impl<R: Read> Source<R> {
         RdbError::new(self.offset(), reason)
     }
 
-    /// Makes at least `need` (at most [`BUFFER`]) unread bytes available. Short of them, the
+    /// Makes at least `need` (at most [`BUFFER`]) unread bytes available (the caller checked
+    /// that fewer are buffered: a refill is the rare case). Short of them, the
     /// bytes that did arrive count as read and the error is at the offset after them.
+    #[cold]
     fn fill(&mut self, need: usize) -> Result<(), RdbError> {
         debug_assert!(need <= BUFFER);
-        if self.end - self.pos >= need {
-            return Ok(());
-        }
         self.crc.update(&self.buf[self.crc_pos..self.pos]);
         self.buf.copy_within(self.pos..self.end, 0);
         self.base += self.pos as u64;
@@ -108,7 +107,9 @@ impl<R: Read> Source<R> {
 
     /// The next `len` (at most [`BUFFER`]) bytes, borrowed from the buffer.
     fn take(&mut self, len: usize) -> Result<&[u8], RdbError> {
-        self.fill(len)?;
+        if self.end - self.pos < len {
+            self.fill(len)?;
+        }
         self.pos += len;
         Ok(&self.buf[self.pos - len..self.pos])
     }
