@@ -24,8 +24,8 @@ use crate::db::stream::Stream;
 use crate::db::zset::ZSet;
 use crate::db::{Compact, Keyspace, Value};
 
-/// The most keys a RESIZEDB hint reserves room for, per database: about 65 MB of table,
-/// the most a lying hint can cost (past it, tables grow as keys arrive).
+/// The most keys RESIZEDB hints reserve room for, over a whole load: about 65 MB of
+/// table, the most lying hints can cost (past it, tables grow as keys arrive).
 const RESERVE_CAP: usize = 1 << 20;
 
 /// How keys are stored while loading.
@@ -77,6 +77,7 @@ pub fn into_keyspace<R: Read>(
 ) -> Result<Loaded, RdbError> {
     let (mut loaded, mut expired, mut empty) = (0u64, 0u64, 0u64);
     let mut current_db = 0usize;
+    let mut reserve_left = RESERVE_CAP;
     let summary = load_borrowed(reader, |item| -> Result<(), String> {
         match item {
             ItemRef::Meta(Item::Aux { key, value }) => log_aux(&key, &value, options.now_ms),
@@ -88,10 +89,11 @@ pub fn into_keyspace<R: Read>(
             }
             ItemRef::Meta(Item::SelectDb(db)) => current_db = db as usize,
             ItemRef::Meta(Item::ResizeDb { db_size, .. }) => {
-                // A hint from the file: trusted up to RESERVE_CAP (were it true, the keys
-                // themselves would take far more than their table).
-                let keys = usize::try_from(db_size).unwrap_or(usize::MAX);
-                keyspace.db(current_db).reserve(keys.min(RESERVE_CAP));
+                // A hint from the file: trusted up to RESERVE_CAP in all (were it true,
+                // the keys themselves would take far more than their table).
+                let keys = usize::try_from(db_size).map_or(reserve_left, |n| n.min(reserve_left));
+                keyspace.db(current_db).reserve(keys);
+                reserve_left -= keys;
             }
             ItemRef::Meta(Item::FunctionSkipped { .. }) => {
                 crate::warning!("Skipping a function library: functions are not supported")
@@ -347,6 +349,27 @@ mod tests {
             &OPTIONS,
         );
         assert!(field.unwrap_err().reason.contains("duplicate hash fields"));
+    }
+
+    #[test]
+    fn resizedb_hints_reserve_room_up_to_a_cap_for_the_whole_load() {
+        // RESIZEDB claiming 2^64-1 keys, in both databases.
+        let mut body = Vec::new();
+        for db in 0..2 {
+            body.extend_from_slice(&[0xfe, db, 0xfb, 0x81]);
+            body.extend_from_slice(&[0xff; 8]);
+            body.push(0);
+        }
+        let before = crate::alloc::used_memory();
+        let (keyspace, loaded) = load(&body, &OPTIONS);
+        loaded.unwrap();
+        let reserved = crate::alloc::used_memory().saturating_sub(before);
+        // Entries (56 bytes) and index slots for RESERVE_CAP keys: once, not per database.
+        assert!(
+            (RESERVE_CAP * 50..RESERVE_CAP * 100).contains(&reserved),
+            "{reserved} bytes reserved"
+        );
+        drop(keyspace);
     }
 
     #[test]
