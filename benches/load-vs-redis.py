@@ -11,8 +11,8 @@ redis-server writes the dumps (data fed through `redis-cli --pipe`, then SAVE):
   hashes       1M `key:%08d` hashes of 3 small fields (listpack)
   big          100 hashes, 100 lists, 100 sets, 100 sorted sets of 10k elements each
 
-Then, per dump and per round, redis-server and ringkv (release build, `--threads 1`)
-start in turn (the first server alternates between rounds) in a directory holding the
+Then, per dump and per round, redis-server and ringkv (release build, `--threads 1`;
+optionally a --baseline ringkv binary too) start in turn (rotating order) in a directory holding the
 file; reported are the "DB loaded from disk: X seconds" line both log, and the wall time
 from exec to the first PONG. Medians of `--rounds`; ratio = ringkv / redis.
 Dumps are cached in --dumps (default /tmp/ringkv-load-dumps) and reused.
@@ -161,6 +161,7 @@ def main():
     ap.add_argument("--ringkv", default=os.path.join(ROOT, "target", "release", "ringkv"))
     ap.add_argument("--dumps", default="/tmp/ringkv-load-dumps")
     ap.add_argument("--only", default="strings,strings-ttl,hashes,big")
+    ap.add_argument("--baseline", help="another ringkv binary (e.g. a build of main) run alongside")
     ap.add_argument("--ports", help="a port range to use, e.g. 7480-7499 (default: any free)")
     ap.add_argument("--no-build", action="store_true", help="use --ringkv as it is")
     args = ap.parse_args()
@@ -176,23 +177,30 @@ def main():
         "ringkv": lambda p, d: [args.ringkv, "--port", str(p), "--dir", d, "--threads", "1",
                                 "--save", ""],
     }
-    print(f"{'dump':12} {'MB':>6} | {'redis load':>10} {'ringkv load':>11} {'ratio':>6} | "
-          f"{'redis wall':>10} {'ringkv wall':>11} {'ratio':>6}")
+    if args.baseline:
+        servers["baseline"] = lambda p, d: [args.baseline, "--port", str(p), "--dir", d,
+                                            "--threads", "1", "--save", ""]
+    names = [s for s in servers if s != "redis"]
+    print(f"{'dump':12} {'MB':>6} {'redis':>7} " + " ".join(f"{n:>14}" for n in names)
+          + "   (load s [ratio]; wall to PONG s [ratio])")
     for name in args.only.split(","):
         dump = os.path.join(args.dumps, f"{name}.rdb")
         if not os.path.exists(dump):
             make_dump(name, dump)
         results = {s: [] for s in servers}
         for r in range(args.rounds):
-            order = list(servers) if r % 2 == 0 else list(reversed(servers))
+            order = list(servers)
+            order = order[r % len(order):] + order[:r % len(order)]
             for s in order:
                 results[s].append(time_load(servers[s], dump))
         med = {s: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
                for s, v in results.items()}
-        (rl, rw), (kl, kw) = med["redis"], med["ringkv"]
+        rl, rw = med["redis"]
         mb = os.path.getsize(dump) / 1e6
-        print(f"{name:12} {mb:6.1f} | {rl:9.3f}s {kl:10.3f}s {kl / rl:6.2f} | "
-              f"{rw:9.3f}s {kw:10.3f}s {kw / rw:6.2f}", flush=True)
+        print(f"{name:12} {mb:6.1f} {rl:6.3f}s " + " ".join(
+            f"{med[n][0]:6.3f}s [{med[n][0] / rl:4.2f}]" for n in names), flush=True)
+        print(f"{'  wall':12} {'':6} {rw:6.3f}s " + " ".join(
+            f"{med[n][1]:6.3f}s [{med[n][1] / rw:4.2f}]" for n in names), flush=True)
 
 
 if __name__ == "__main__":
