@@ -40,26 +40,13 @@ pub enum Entry<'a> {
 }
 
 impl Entry<'_> {
-    /// `v` in decimal (by hand: this runs for every integer entry of a load).
+    /// `v` in decimal, without allocating (this runs for every integer entry of a load).
     fn int(v: i64) -> Self {
         let mut text = [0u8; 20];
-        let mut n = v.unsigned_abs();
-        let mut start = text.len();
-        loop {
-            start -= 1;
-            text[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if v < 0 {
-            start -= 1;
-            text[start] = b'-';
-        }
-        text.copy_within(start.., 0);
+        let len = crate::num::format_i64(v, &mut text).len();
+        text.copy_within(20 - len.., 0);
         Entry::Int {
-            len: (text.len() - start) as u8,
+            len: len as u8,
             text,
         }
     }
