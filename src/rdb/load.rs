@@ -244,7 +244,7 @@ pub fn load_borrowed<R: Read, E: std::fmt::Display>(
 /// One value as a DUMP payload holds it: the type byte, then the value, from the start of
 /// `bytes` (bytes after the value are not looked at, as RESTORE ignores them).
 pub fn read_typed_value(bytes: &[u8]) -> Result<RdbValue, RdbError> {
-    let mut src = Source::new(bytes);
+    let mut src = Source::with_buffer(bytes, bytes.len().min(BUFFER));
     let rdb_type = src.u8()?;
     read_value(&mut src, rdb_type, 0)
 }

@@ -1,7 +1,7 @@
 //! The byte source of the decoder: counts the offset of every byte, keeps the running
 //! CRC-64, and reads RDB's length and string encodings with bounded allocation (a length
 //! from the file never reserves more than [`PREALLOC_CAP`] up front; buffers grow as bytes
-//! actually arrive). It reads through its own [`BUFFER`]-sized buffer, so a string that
+//! actually arrive). It reads through its own buffer ([`BUFFER`] bytes), so a string that
 //! fits is handed out borrowed from it ([`Source::string_ref`]) instead of copied.
 //!
 //! ```text
@@ -51,9 +51,16 @@ pub struct Source<R> {
 
 impl<R: Read> Source<R> {
     pub fn new(inner: R) -> Source<R> {
+        Source::with_buffer(inner, BUFFER)
+    }
+
+    /// A source with a `size`-byte buffer (at least 16): a DUMP payload already in memory
+    /// needs no more than its own length, and a small one should not pay for a whole
+    /// [`BUFFER`].
+    pub fn with_buffer(inner: R, size: usize) -> Source<R> {
         Source {
             inner,
-            buf: vec![0; BUFFER].into_boxed_slice(),
+            buf: vec![0; size.max(16)].into_boxed_slice(),
             pos: 0,
             end: 0,
             base: 0,
@@ -76,12 +83,12 @@ impl<R: Read> Source<R> {
         RdbError::new(self.offset(), reason)
     }
 
-    /// Makes at least `need` (at most [`BUFFER`]) unread bytes available (the caller checked
+    /// Makes at least `need` (at most the buffer's size) unread bytes available (the caller checked
     /// that fewer are buffered: a refill is the rare case). Short of them, the
     /// bytes that did arrive count as read and the error is at the offset after them.
     #[cold]
     fn fill(&mut self, need: usize) -> Result<(), RdbError> {
-        debug_assert!(need <= BUFFER);
+        debug_assert!(need <= self.buf.len());
         self.crc.update(&self.buf[self.crc_pos..self.pos]);
         self.buf.copy_within(self.pos..self.end, 0);
         self.base += self.pos as u64;
@@ -105,7 +112,7 @@ impl<R: Read> Source<R> {
         Ok(())
     }
 
-    /// The next `len` (at most [`BUFFER`]) bytes, borrowed from the buffer.
+    /// The next `len` (at most the buffer's size) bytes, borrowed from the buffer.
     fn take(&mut self, len: usize) -> Result<&[u8], RdbError> {
         if self.end - self.pos < len {
             self.fill(len)?;
@@ -115,7 +122,7 @@ impl<R: Read> Source<R> {
     }
 
     pub fn read_exact(&mut self, out: &mut [u8]) -> Result<(), RdbError> {
-        for chunk in out.chunks_mut(BUFFER) {
+        for chunk in out.chunks_mut(self.buf.len()) {
             let n = chunk.len();
             chunk.copy_from_slice(self.take(n)?);
         }
@@ -128,7 +135,7 @@ impl<R: Read> Source<R> {
         let mut out = Vec::with_capacity((len as usize).min(PREALLOC_CAP));
         let mut left = len;
         while left > 0 {
-            let n = (left as usize).min(BUFFER);
+            let n = usize::try_from(left).map_or(self.buf.len(), |l| l.min(self.buf.len()));
             out.extend_from_slice(self.take(n)?);
             left -= n as u64;
         }
@@ -138,7 +145,7 @@ impl<R: Read> Source<R> {
     /// `len` bytes: borrowed when they fit in the buffer, allocated as they arrive if not.
     fn bytes_ref(&mut self, len: u64) -> Result<Cow<'_, [u8]>, RdbError> {
         match usize::try_from(len) {
-            Ok(n) if n <= BUFFER => Ok(Cow::Borrowed(self.take(n)?)),
+            Ok(n) if n <= self.buf.len() => Ok(Cow::Borrowed(self.take(n)?)),
             _ => Ok(Cow::Owned(self.bytes(len)?)),
         }
     }
@@ -251,5 +258,60 @@ pub fn parse_double(text: &[u8]) -> Option<f64> {
         "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
         "nan" | "-nan" => Some(f64::NAN),
         _ => s.parse().ok().filter(|v: &f64| v.is_finite()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings of `lens` bytes, each as <length> <bytes>.
+    fn strings(lens: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, &len) in lens.iter().enumerate() {
+            match len {
+                0..=63 => out.push(len as u8),
+                _ => {
+                    out.push(0x80);
+                    out.extend_from_slice(&(len as u32).to_be_bytes());
+                }
+            }
+            out.extend((0..len).map(|j| (i * 31 + j) as u8));
+        }
+        out
+    }
+
+    #[test]
+    fn any_buffer_size_reads_the_same_strings_offsets_and_checksum() {
+        let lens = [0, 5, 16, 17, 63, 100, BUFFER - 1, BUFFER + 5, 3];
+        let data = strings(&lens);
+        let read_all = |size: usize| {
+            let mut src = Source::with_buffer(&data[..], size);
+            let got: Vec<(Vec<u8>, u64)> = lens
+                .iter()
+                .map(|_| (src.string_ref().unwrap().into_owned(), src.offset()))
+                .collect();
+            (got, src.crc())
+        };
+        let (big, crc) = read_all(BUFFER);
+        assert_eq!(big.last().unwrap().1, data.len() as u64);
+        assert_eq!(crc, crc64(0, &data));
+        for size in [1, 16, 17, 100, 4096] {
+            assert_eq!(read_all(size), (big.clone(), crc), "buffer of {size}");
+        }
+    }
+
+    #[test]
+    fn a_truncated_string_fails_at_the_end_of_the_input_whatever_the_buffer() {
+        let mut data = strings(&[10, 40_000]);
+        data.truncate(data.len() - 7);
+        for size in [16, 100, BUFFER] {
+            let mut src = Source::with_buffer(&data[..], size);
+            assert_eq!(src.string().unwrap().len(), 10);
+            let error = src.string().unwrap_err();
+            assert_eq!(error.offset, data.len() as u64, "buffer of {size}");
+            assert_eq!(error.reason, "unexpected end of file");
+            assert_eq!(src.crc(), crc64(0, &data));
+        }
     }
 }
