@@ -1,15 +1,19 @@
 //! RDB save and load of 1M `key:%08d` -> 16-byte string keys: the writer into memory, the
-//! loader from memory, and the snapshot pause (every shard locked while the keyspace is
-//! copied) that a SAVE/BGSAVE of such a keyspace costs before it writes anything.
+//! decoder from memory (owned items), the whole load into a fresh keyspace (the start-up
+//! path: borrowed items, RESIZEDB pre-sizing), and the snapshot pause (every shard locked
+//! while the keyspace is copied) that a SAVE/BGSAVE of such a keyspace costs before it
+//! writes anything.
 
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Duration;
 
 use bytes::Bytes;
+use criterion::BatchSize;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ringkv::db::{Keyspace, Value};
 use ringkv::persist::snapshot::Snapshot;
+use ringkv::rdb::into_keyspace::{into_keyspace, Options};
 use ringkv::rdb::load;
 use ringkv::rdb::save::{AuxInfo, Encoding, KeyMeta, Writer};
 
@@ -66,6 +70,23 @@ fn bench(c: &mut Criterion) {
             .unwrap();
             black_box(n)
         })
+    });
+    let options = Options {
+        now_ms: 0,
+        drop_expired: true,
+        hash: ringkv::db::hash::Limits::new(128, 64),
+        zset: ringkv::db::hash::Limits::new(128, 64),
+    };
+    group.bench_function("into_keyspace", |b| {
+        b.iter_batched(
+            || Keyspace::new(16),
+            |ks| {
+                let loaded = into_keyspace(file.as_slice(), &ks, &options).unwrap();
+                // The keyspace is dropped outside the timing.
+                (black_box(loaded.keys_loaded), ks)
+            },
+            BatchSize::PerIteration,
+        )
     });
     let ks = Keyspace::new(16);
     let now = ringkv::db::now_ms();

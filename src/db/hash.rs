@@ -4,7 +4,7 @@
 
 use hashbrown::HashMap;
 
-use super::packed::Packed;
+use super::packed::{all_distinct, Packed};
 use super::value::Compact;
 
 /// When a small collection must become a table: more than `entries` elements, or an
@@ -60,8 +60,7 @@ impl Hash {
             }
             return Some(Hash::Table(Box::new(map)));
         }
-        let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
-        if !pairs.clone().all(|(field, _)| seen.insert(field)) {
+        if !all_distinct(pairs.clone().map(|(field, _)| field)) {
             return None;
         }
         let items = pairs.flat_map(|(field, value)| [field, value]);

@@ -219,6 +219,14 @@ impl Db {
         &self.shards
     }
 
+    /// Room for `keys` more keys, spread over the shards as keys hash to them.
+    pub fn reserve(&self, keys: usize) {
+        let per_shard = keys.div_ceil(SHARDS_PER_DB);
+        for shard in self.shards.iter() {
+            lock(shard).reserve(per_shard);
+        }
+    }
+
     /// Number of keys, counting expired ones not yet reaped (as Redis' DBSIZE does).
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| lock(s).len()).sum()

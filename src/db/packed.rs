@@ -19,8 +19,15 @@ pub struct Packed(Box<[u8]>);
 
 impl Packed {
     /// The strings `items`, in order, built in one allocation.
-    pub fn from_items<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Packed {
-        let mut buf = vec![0; HEADER];
+    pub fn from_items<'a>(items: impl IntoIterator<Item = &'a [u8], IntoIter: Clone>) -> Packed {
+        let items = items.into_iter();
+        // Sized first: one exact allocation, no regrowth.
+        let size = items
+            .clone()
+            .map(|item| varint_len(item.len()) + item.len())
+            .sum::<usize>();
+        let mut buf = Vec::with_capacity(HEADER + size);
+        buf.resize(HEADER, 0);
         let mut count = 0u32;
         for item in items {
             put_varint(&mut buf, item.len());
@@ -121,6 +128,25 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+/// How many bytes [`put_varint`] takes for `n`.
+fn varint_len(n: usize) -> usize {
+    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
+}
+
+/// True when no two of `items` are equal (small collections: compared pairwise, without
+/// the allocation of a set).
+pub fn all_distinct<'a>(mut items: impl ExactSizeIterator<Item = &'a [u8]> + Clone) -> bool {
+    if items.len() <= 16 {
+        let mut rest = items.clone();
+        return items.all(|a| {
+            rest.next();
+            rest.clone().all(|b| a != b)
+        });
+    }
+    let mut seen = hashbrown::HashSet::with_capacity(items.len());
+    items.all(|item| seen.insert(item))
+}
+
 fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
@@ -171,6 +197,34 @@ mod tests {
         assert_eq!(got[2].len(), 127);
         assert_eq!(got[3].len(), 128);
         assert_eq!(got[4], long);
+        // Sized up front: the block is exactly what the strings take.
+        assert_eq!(
+            p.0.len(),
+            HEADER + (1 + 1 + 1 + 1 + 127 + 2 + 128 + 3 + 20_000)
+        );
+        for n in [0, 1, 127, 128, 16_383, 16_384, usize::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, n);
+            assert_eq!(varint_len(n), buf.len(), "{n}");
+        }
+    }
+
+    #[test]
+    fn all_distinct_finds_a_repeat_pairwise_and_through_a_set() {
+        for n in [2, 3, 16, 17, 200] {
+            let items: Vec<Vec<u8>> = (0..n).map(|i: u32| i.to_string().into_bytes()).collect();
+            let slices = || items.iter().map(|v| &v[..]);
+            assert!(all_distinct(slices()), "{n}");
+            for (a, b) in [(0, n - 1), (n / 2 - 1, n / 2), (n - 2, n - 1)] {
+                let mut with_repeat = items.clone();
+                with_repeat[b as usize] = with_repeat[a as usize].clone();
+                assert!(
+                    !all_distinct(with_repeat.iter().map(|v| &v[..])),
+                    "{n}: {a}={b}"
+                );
+            }
+        }
+        assert!(all_distinct(std::iter::empty()));
     }
 
     #[test]

@@ -235,6 +235,15 @@ impl Shard {
         }
     }
 
+    /// Room for `additional` more keys, so a load that knows its size skips the rehashes
+    /// of growing key by key.
+    pub fn reserve(&mut self, additional: usize) {
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index
+            .reserve(additional, |&i| hasher.hash_one(&*entries[i as usize].key));
+        self.entries.reserve(additional);
+    }
+
     /// Adds a key that is not present; returns its position.
     pub fn insert_new(&mut self, hash: u64, key: &[u8], value: Value) -> usize {
         let pos = self.entries.len();

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use hashbrown::HashMap;
 
 use super::hash::Limits;
-use super::packed::Packed;
+use super::packed::{all_distinct, Packed};
 use super::value::Compact;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,14 +67,10 @@ impl ZSet {
             }
             return Some(ZSet::Table(Box::new(table)));
         }
-        let mut seen = hashbrown::HashSet::with_capacity(pairs.len());
-        let mut sorted = Vec::with_capacity(pairs.len());
-        for (member, score) in pairs {
-            if !seen.insert(member) {
-                return None;
-            }
-            sorted.push((member, score));
+        if !all_distinct(pairs.clone().map(|(member, _)| member)) {
+            return None;
         }
+        let mut sorted: Vec<_> = pairs.collect();
         sorted.sort_unstable_by(|a, b| cmp(a.1, a.0, b.1, b.0));
         let scores: Vec<[u8; 8]> = sorted.iter().map(|(_, s)| s.to_le_bytes()).collect();
         let items = sorted

@@ -7,6 +7,7 @@
 //! index past `databases`, a key twice, a member twice in one collection. Empty
 //! collections are skipped with a log line, as Redis 7.0 does.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
@@ -14,13 +15,18 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::model::{Item, RdbValue};
-use super::{load, RdbError, Summary};
+use super::load::load_borrowed;
+use super::model::{Item, ItemRef, KeyRef, RdbValue, ValueRef};
+use super::{RdbError, Summary};
 use crate::config::Config;
 use crate::db::hash::{Hash, Limits};
 use crate::db::stream::Stream;
 use crate::db::zset::ZSet;
 use crate::db::{Compact, Keyspace, Value};
+
+/// The most keys RESIZEDB hints reserve room for, over a whole load: about 65 MB of
+/// table, the most lying hints can cost (past it, tables grow as keys arrive).
+const RESERVE_CAP: usize = 1 << 20;
 
 /// How keys are stored while loading.
 #[derive(Clone, Copy, Debug)]
@@ -70,32 +76,42 @@ pub fn into_keyspace<R: Read>(
     options: &Options,
 ) -> Result<Loaded, RdbError> {
     let (mut loaded, mut expired, mut empty) = (0u64, 0u64, 0u64);
-    let summary = load(reader, |item| -> Result<(), String> {
+    let mut current_db = 0usize;
+    let mut reserve_left = RESERVE_CAP;
+    let summary = load_borrowed(reader, |item| -> Result<(), String> {
         match item {
-            Item::Aux { key, value } => log_aux(&key, &value, options.now_ms),
-            Item::SelectDb(db) if db >= keyspace.databases() as u64 => {
+            ItemRef::Meta(Item::Aux { key, value }) => log_aux(&key, &value, options.now_ms),
+            ItemRef::Meta(Item::SelectDb(db)) if db >= keyspace.databases() as u64 => {
                 return Err(format!(
                     "the file uses database {db}, this server has {} (databases)",
                     keyspace.databases()
                 ))
             }
-            Item::FunctionSkipped { .. } => {
+            ItemRef::Meta(Item::SelectDb(db)) => current_db = db as usize,
+            ItemRef::Meta(Item::ResizeDb { db_size, .. }) => {
+                // A hint from the file: trusted up to RESERVE_CAP in all (were it true,
+                // the keys themselves would take far more than their table).
+                let keys = usize::try_from(db_size).map_or(reserve_left, |n| n.min(reserve_left));
+                keyspace.db(current_db).reserve(keys);
+                reserve_left -= keys;
+            }
+            ItemRef::Meta(Item::FunctionSkipped { .. }) => {
                 crate::warning!("Skipping a function library: functions are not supported")
             }
-            Item::Key {
+            ItemRef::Key(KeyRef {
                 db,
                 key,
                 value,
                 expire_ms,
                 idle,
                 freq: _,
-            } => {
-                let value = to_value(value, options)?;
+            }) => {
+                let value = borrowed_to_value(value, options)?;
                 let Some(value) = value else {
                     if empty < 10 {
                         crate::notice!(
                             "rdbLoadObject skipping empty key: {}",
-                            String::from_utf8_lossy(&key)
+                            String::from_utf8_lossy(key)
                         );
                     }
                     empty += 1;
@@ -106,12 +122,12 @@ pub fn into_keyspace<R: Read>(
                     return Ok(());
                 }
                 let db = usize::try_from(db).map_err(|_| "database index out of range")?;
-                let mut guard = keyspace.lock(db, &key);
+                let mut guard = keyspace.lock(db, key);
                 // One probe: i64::MIN finds the key whatever its deadline.
                 if guard.find_live_untouched(i64::MIN).is_some() {
                     return Err(format!(
                         "duplicated key '{}' in DB {db}",
-                        String::from_utf8_lossy(&key)
+                        String::from_utf8_lossy(key)
                     ));
                 }
                 let pos = guard.set_found(None, value, false, options.now_ms);
@@ -126,7 +142,7 @@ pub fn into_keyspace<R: Read>(
                 }
                 loaded += 1;
             }
-            Item::SelectDb(_) | Item::ResizeDb { .. } | Item::SlotInfo { .. } => {}
+            ItemRef::Meta(_) => {}
         }
         Ok(())
     })?;
@@ -160,21 +176,41 @@ pub fn to_value(value: RdbValue, options: &Options) -> Result<Option<Value>, Str
             Value::Set(Box::new(set))
         }
         RdbValue::Hash(pairs) if pairs.is_empty() => return Ok(None),
-        RdbValue::Hash(pairs) => {
-            let pairs = pairs.iter().map(|(f, v)| (&f[..], &v[..]));
-            let hash =
-                Hash::from_pairs(pairs, options.hash).ok_or("duplicate hash fields detected")?;
-            Value::Hash(hash)
-        }
+        RdbValue::Hash(pairs) => hash(pairs.iter().map(|(f, v)| (&f[..], &v[..])), options)?,
         RdbValue::ZSet(pairs) if pairs.is_empty() => return Ok(None),
-        RdbValue::ZSet(pairs) => {
-            let pairs = pairs.iter().map(|(m, s)| (&m[..], *s));
-            let zset =
-                ZSet::from_pairs(pairs, options.zset).ok_or("duplicate zset fields detected")?;
-            Value::ZSet(zset)
-        }
+        RdbValue::ZSet(pairs) => zset(pairs.iter().map(|(m, s)| (&m[..], *s)), options)?,
         RdbValue::Stream(stream) => Value::Stream(Box::new(Stream::try_from(*stream)?)),
     }))
+}
+
+/// [`to_value`] of a borrowed value: its bytes copied once, straight into the keyspace form.
+fn borrowed_to_value(value: ValueRef<'_>, options: &Options) -> Result<Option<Value>, String> {
+    Ok(Some(match value {
+        ValueRef::String(Cow::Borrowed(data)) => Value::Str(Compact::copy(data)),
+        ValueRef::Hash([]) | ValueRef::ZSet([]) => return Ok(None),
+        ValueRef::Hash(items) => hash(
+            items.chunks_exact(2).map(|p| (&p[0][..], &p[1][..])),
+            options,
+        )?,
+        ValueRef::ZSet(pairs) => zset(pairs.iter().copied(), options)?,
+        owned => return to_value(owned.into_owned(), options),
+    }))
+}
+
+fn hash<'a>(
+    pairs: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    options: &Options,
+) -> Result<Value, String> {
+    let hash = Hash::from_pairs(pairs, options.hash).ok_or("duplicate hash fields detected")?;
+    Ok(Value::Hash(hash))
+}
+
+fn zset<'a>(
+    pairs: impl ExactSizeIterator<Item = (&'a [u8], f64)> + Clone,
+    options: &Options,
+) -> Result<Value, String> {
+    let zset = ZSet::from_pairs(pairs, options.zset).ok_or("duplicate zset fields detected")?;
+    Ok(Value::ZSet(zset))
 }
 
 /// The AUX fields Redis 7.0 logs while loading, worded as it words them.
@@ -313,6 +349,27 @@ mod tests {
             &OPTIONS,
         );
         assert!(field.unwrap_err().reason.contains("duplicate hash fields"));
+    }
+
+    #[test]
+    fn resizedb_hints_reserve_room_up_to_a_cap_for_the_whole_load() {
+        // RESIZEDB claiming 2^64-1 keys, in both databases.
+        let mut body = Vec::new();
+        for db in 0..2 {
+            body.extend_from_slice(&[0xfe, db, 0xfb, 0x81]);
+            body.extend_from_slice(&[0xff; 8]);
+            body.push(0);
+        }
+        let before = crate::alloc::used_memory();
+        let (keyspace, loaded) = load(&body, &OPTIONS);
+        loaded.unwrap();
+        let reserved = crate::alloc::used_memory().saturating_sub(before);
+        // Entries (56 bytes) and index slots for RESERVE_CAP keys: once, not per database.
+        assert!(
+            (RESERVE_CAP * 50..RESERVE_CAP * 100).contains(&reserved),
+            "{reserved} bytes reserved"
+        );
+        drop(keyspace);
     }
 
     #[test]

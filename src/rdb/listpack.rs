@@ -31,8 +31,44 @@ fn backlen_size(len: usize) -> usize {
     }
 }
 
+/// One listpack entry: a string borrowed from the listpack, or an integer as its decimal
+/// text (kept inline: no allocation per entry).
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    Bytes(&'a [u8]),
+    Int { len: u8, text: [u8; 20] },
+}
+
+impl Entry<'_> {
+    /// `v` in decimal, without allocating (this runs for every integer entry of a load).
+    fn int(v: i64) -> Self {
+        let mut text = [0u8; 20];
+        let len = crate::num::format_i64(v, &mut text).len();
+        text.copy_within(20 - len.., 0);
+        Entry::Int {
+            len: len as u8,
+            text,
+        }
+    }
+}
+
+impl std::ops::Deref for Entry<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Entry::Bytes(b) => b,
+            Entry::Int { len, text } => &text[..usize::from(*len)],
+        }
+    }
+}
+
 /// The entries of a listpack, integers as decimal text.
 pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    Ok(parse(lp)?.iter().map(|e| e.to_vec()).collect())
+}
+
+/// The entries of a listpack, strings borrowed from it.
+pub fn parse(lp: &[u8]) -> Result<Vec<Entry<'_>>, String> {
     const HEADER: usize = 6;
     if lp.len() < HEADER + 1 {
         return fail(0, format!("{} bytes is too short", lp.len()));
@@ -49,7 +85,13 @@ pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     if lp[end] != 0xff {
         return fail(end, "no 0xFF terminator");
     }
-    let mut out = Vec::new();
+    // The header's count (when not 65535) bounds the entries: the blob is already here,
+    // and holds at least one byte per entry.
+    let mut out = Vec::with_capacity(if count == usize::from(u16::MAX) {
+        0
+    } else {
+        count.min(lp.len())
+    });
     let mut pos = HEADER;
     while pos < end {
         let start = pos;
@@ -61,18 +103,18 @@ pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 Ok(())
             }
         };
-        let int = |raw: u64, bits: u32| -> Vec<u8> {
+        let int = |raw: u64, bits: u32| {
             let shift = 64 - bits;
-            (((raw << shift) as i64) >> shift).to_string().into_bytes()
+            Entry::int(((raw << shift) as i64) >> shift)
         };
         let value = if enc & 0x80 == 0 {
             pos += 1;
-            u64::from(enc & 0x7f).to_string().into_bytes()
+            Entry::int(i64::from(enc & 0x7f))
         } else if enc & 0xc0 == 0x80 {
             let len = usize::from(enc & 0x3f);
             need(pos + 1, len)?;
             pos += 1 + len;
-            lp[pos - len..pos].to_vec()
+            Entry::Bytes(&lp[pos - len..pos])
         } else if enc & 0xe0 == 0xc0 {
             need(pos, 2)?;
             let raw = (u64::from(enc & 0x1f) << 8) | u64::from(lp[pos + 1]);
@@ -83,7 +125,7 @@ pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             let len = (usize::from(enc & 0x0f) << 8) | usize::from(lp[pos + 1]);
             need(pos + 2, len)?;
             pos += 2 + len;
-            lp[pos - len..pos].to_vec()
+            Entry::Bytes(&lp[pos - len..pos])
         } else {
             let width = match enc {
                 0xf0 => {
@@ -91,7 +133,7 @@ pub fn entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                     let len = le(&lp[pos + 1..pos + 5]) as usize;
                     need(pos + 5, len)?;
                     pos += 5 + len;
-                    let v = lp[pos - len..pos].to_vec();
+                    let v = Entry::Bytes(&lp[pos - len..pos]);
                     check_backlen(lp, start, pos, end)?;
                     pos += backlen_size(pos - start);
                     out.push(v);
@@ -272,6 +314,13 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_read_as_their_decimal_text() {
+        for v in [0, 7, -1, 10, -10, 1000, i64::MAX, i64::MIN] {
+            assert_eq!(&*Entry::int(v), v.to_string().as_bytes(), "{v}");
+        }
+    }
 
     #[test]
     fn small() {

@@ -14,10 +14,10 @@
 //!  22..=25 hash with field expiry (7.4, refused)
 //! ```
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 
-use super::model::{Item, Pairs, RdbValue};
-use super::source::{parse_double, Source, PREALLOC_CAP};
+use super::model::{Item, ItemRef, KeyRef, Pairs, RdbValue, ValueRef};
+use super::source::{parse_double, Source, BUFFER, PREALLOC_CAP};
 use super::{intset, listpack, stream, ziplist, zipmap, RdbError, RDB_VERSION_MAX};
 
 pub const OPCODE_SLOT_INFO: u8 = 244;
@@ -86,7 +86,16 @@ pub fn load<R: Read, E: std::fmt::Display>(
     reader: R,
     mut sink: impl FnMut(Item) -> Result<(), E>,
 ) -> Result<Summary, RdbError> {
-    let mut src = Source::new(BufReader::with_capacity(64 * 1024, reader));
+    load_borrowed(reader, |item| sink(item.into_owned()))
+}
+
+/// [`load`], handing out keys and the common values borrowed from the decoder's buffer
+/// (valid for the call only): a loader copies them once, into its own form.
+pub fn load_borrowed<R: Read, E: std::fmt::Display>(
+    reader: R,
+    mut sink: impl FnMut(ItemRef<'_>) -> Result<(), E>,
+) -> Result<Summary, RdbError> {
+    let mut src = Source::new(reader);
     let magic = src.array::<9>()?;
     if &magic[..5] != b"REDIS" {
         return Err(RdbError::new(0, "not an RDB file (no REDIS signature)"));
@@ -105,8 +114,12 @@ pub fn load<R: Read, E: std::fmt::Display>(
     let mut db = 0u64;
     let mut keys = 0u64;
     let (mut expire_ms, mut idle, mut freq) = (None, None, None);
-    let mut emit = |item: Item, at: u64| -> Result<(), RdbError> {
-        sink(item).map_err(|e| RdbError::new(at, format!("rejected by the loader: {e}")))
+    // The current key, copied out of the buffer the value is then read from; reused, and
+    // kept no larger than the buffer between keys.
+    let mut key = Vec::new();
+    let rejected = |at: u64, e: E| RdbError::new(at, format!("rejected by the loader: {e}"));
+    let emit = |sink: &mut dyn FnMut(ItemRef<'_>) -> Result<(), E>, item: Item, at: u64| {
+        sink(ItemRef::Meta(item)).map_err(|e| rejected(at, e))
     };
     loop {
         let at = src.offset();
@@ -120,12 +133,13 @@ pub fn load<R: Read, E: std::fmt::Display>(
             OPCODE_FREQ => freq = Some(src.u8()?),
             OPCODE_SELECTDB => {
                 db = src.length()?;
-                emit(Item::SelectDb(db), at)?;
+                emit(&mut sink, Item::SelectDb(db), at)?;
             }
             OPCODE_RESIZEDB => {
                 let db_size = src.length()?;
                 let expires_size = src.length()?;
                 emit(
+                    &mut sink,
                     Item::ResizeDb {
                         db_size,
                         expires_size,
@@ -138,6 +152,7 @@ pub fn load<R: Read, E: std::fmt::Display>(
                 let size = src.length()?;
                 let expires_size = src.length()?;
                 emit(
+                    &mut sink,
                     Item::SlotInfo {
                         slot,
                         size,
@@ -149,11 +164,11 @@ pub fn load<R: Read, E: std::fmt::Display>(
             OPCODE_AUX => {
                 let key = src.string()?;
                 let value = src.string()?;
-                emit(Item::Aux { key, value }, at)?;
+                emit(&mut sink, Item::Aux { key, value }, at)?;
             }
             OPCODE_FUNCTION2 => {
                 let code = src.string()?;
-                emit(Item::FunctionSkipped { code }, at)?;
+                emit(&mut sink, Item::FunctionSkipped { code }, at)?;
             }
             OPCODE_FUNCTION_PRE_GA => {
                 return Err(RdbError::new(
@@ -203,20 +218,24 @@ pub fn load<R: Read, E: std::fmt::Display>(
                 if !matches!(rdb_type, 0..=7 | 9..=25) {
                     return Err(RdbError::new(at, format!("unknown value type {rdb_type}")));
                 }
-                let key = src.string()?;
-                let value = read_value(&mut src, rdb_type, at)?;
-                keys += 1;
-                emit(
-                    Item::Key {
+                key.clear();
+                key.extend_from_slice(&src.string_ref()?);
+                let (expire_ms, idle, freq) = (expire_ms.take(), idle.take(), freq.take());
+                let sunk = read_value_with(&mut src, rdb_type, at, |value| {
+                    sink(ItemRef::Key(KeyRef {
                         db,
-                        key,
+                        key: &key,
                         value,
-                        expire_ms: expire_ms.take(),
-                        idle: idle.take(),
-                        freq: freq.take(),
-                    },
-                    at,
-                )?;
+                        expire_ms,
+                        idle,
+                        freq,
+                    }))
+                })?;
+                keys += 1;
+                sunk.map_err(|e| rejected(at, e))?;
+                if key.capacity() > BUFFER {
+                    key = Vec::new();
+                }
             }
         }
     }
@@ -225,7 +244,7 @@ pub fn load<R: Read, E: std::fmt::Display>(
 /// One value as a DUMP payload holds it: the type byte, then the value, from the start of
 /// `bytes` (bytes after the value are not looked at, as RESTORE ignores them).
 pub fn read_typed_value(bytes: &[u8]) -> Result<RdbValue, RdbError> {
-    let mut src = Source::new(bytes);
+    let mut src = Source::with_buffer(bytes, bytes.len().min(BUFFER));
     let rdb_type = src.u8()?;
     read_value(&mut src, rdb_type, 0)
 }
@@ -250,10 +269,15 @@ fn strings<R: Read>(src: &mut Source<R>, n: u64) -> Result<Vec<Vec<u8>>, RdbErro
     Ok(out)
 }
 
-fn pairs(values: Vec<Vec<u8>>, what: &str) -> Result<Pairs, String> {
-    if values.len() % 2 != 0 {
-        return Err(format!("{what}: odd number of entries ({})", values.len()));
+fn even(len: usize, what: &str) -> Result<(), String> {
+    if len % 2 != 0 {
+        return Err(format!("{what}: odd number of entries ({len})"));
     }
+    Ok(())
+}
+
+fn pairs(values: Vec<Vec<u8>>, what: &str) -> Result<Pairs, String> {
+    even(values.len(), what)?;
     let mut out = Vec::with_capacity(values.len() / 2);
     let mut it = values.into_iter();
     while let (Some(a), Some(b)) = (it.next(), it.next()) {
@@ -262,14 +286,19 @@ fn pairs(values: Vec<Vec<u8>>, what: &str) -> Result<Pairs, String> {
     Ok(out)
 }
 
-fn scored(values: Vec<Vec<u8>>, what: &str) -> Result<Vec<(Vec<u8>, f64)>, String> {
-    pairs(values, what)?
-        .into_iter()
-        .map(|(member, score)| match parse_double(&score) {
-            Some(s) if !s.is_nan() => Ok((member, s)),
+/// Members and scores, alternating in a ziplist or listpack, as pairs.
+fn scored<'a, T: std::ops::Deref<Target = [u8]>>(
+    items: &'a [T],
+    what: &str,
+) -> Result<Vec<(&'a [u8], f64)>, String> {
+    even(items.len(), what)?;
+    items
+        .chunks_exact(2)
+        .map(|p| match parse_double(&p[1]) {
+            Some(s) if !s.is_nan() => Ok((&*p[0], s)),
             _ => Err(format!(
                 "{what}: bad score {:?}",
-                String::from_utf8_lossy(&score)
+                String::from_utf8_lossy(&p[1])
             )),
         })
         .collect()
@@ -286,10 +315,21 @@ fn blob<R: Read, T>(
 }
 
 fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8, at: u64) -> Result<RdbValue, RdbError> {
+    read_value_with(src, rdb_type, at, |value| value.into_owned())
+}
+
+/// Reads a value of `rdb_type` and hands it to `take`: strings, and hashes and sorted sets
+/// in a listpack borrowed (the listpack's entries are not copied), the rest owned.
+fn read_value_with<R: Read, T>(
+    src: &mut Source<R>,
+    rdb_type: u8,
+    at: u64,
+    take: impl FnOnce(ValueRef<'_>) -> T,
+) -> Result<T, RdbError> {
     let value_at = src.offset();
     let at_value = |e: String| RdbError::new(value_at, e);
-    Ok(match rdb_type {
-        TYPE_STRING => RdbValue::String(src.string()?),
+    let owned = match rdb_type {
+        TYPE_STRING => return Ok(take(ValueRef::String(src.string_ref()?))),
         TYPE_LIST => {
             let n = src.length()?;
             RdbValue::List(strings(src, n)?)
@@ -350,10 +390,11 @@ fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8, at: u64) -> Result<Rdb
         TYPE_HASH_ZIPMAP => RdbValue::Hash(blob(src, zipmap::pairs)?),
         TYPE_LIST_ZIPLIST => RdbValue::List(blob(src, ziplist::entries)?),
         TYPE_SET_INTSET => RdbValue::Set(blob(src, intset::members)?),
-        TYPE_ZSET_ZIPLIST => RdbValue::ZSet(
-            blob(src, ziplist::entries)
-                .and_then(|v| scored(v, "zset ziplist").map_err(at_value))?,
-        ),
+        TYPE_ZSET_ZIPLIST => {
+            let items = blob(src, ziplist::entries)?;
+            let pairs = scored(&items, "zset ziplist").map_err(at_value)?;
+            return Ok(take(ValueRef::ZSet(&pairs)));
+        }
         TYPE_HASH_ZIPLIST => RdbValue::Hash(
             blob(src, ziplist::entries).and_then(|v| pairs(v, "hash ziplist").map_err(at_value))?,
         ),
@@ -365,14 +406,18 @@ fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8, at: u64) -> Result<Rdb
             }
             RdbValue::List(out)
         }
-        TYPE_HASH_LISTPACK => RdbValue::Hash(
-            blob(src, listpack::entries)
-                .and_then(|v| pairs(v, "hash listpack").map_err(at_value))?,
-        ),
-        TYPE_ZSET_LISTPACK => RdbValue::ZSet(
-            blob(src, listpack::entries)
-                .and_then(|v| scored(v, "zset listpack").map_err(at_value))?,
-        ),
+        TYPE_HASH_LISTPACK => {
+            let lp = src.string_ref()?;
+            let items = listpack::parse(&lp).map_err(at_value)?;
+            even(items.len(), "hash listpack").map_err(at_value)?;
+            return Ok(take(ValueRef::Hash(&items)));
+        }
+        TYPE_ZSET_LISTPACK => {
+            let lp = src.string_ref()?;
+            let items = listpack::parse(&lp).map_err(at_value)?;
+            let pairs = scored(&items, "zset listpack").map_err(at_value)?;
+            return Ok(take(ValueRef::ZSet(&pairs)));
+        }
         TYPE_LIST_QUICKLIST_2 => {
             let n = src.length()?;
             let mut out = Vec::new();
@@ -411,5 +456,6 @@ fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8, at: u64) -> Result<Rdb
             ))
         }
         other => return Err(RdbError::new(at, format!("unknown value type {other}"))),
-    })
+    };
+    Ok(take(ValueRef::Owned(owned)))
 }

@@ -1,12 +1,14 @@
-//! RDB files: the format primitives and a streaming decoder that turns a dump into owned,
-//! layout-neutral [`Item`]s (the keyspace decides how to store them).
+//! RDB files: the format primitives and a streaming decoder that turns a dump into
+//! layout-neutral [`Item`]s (the keyspace decides how to store them): owned, or borrowed
+//! from the decoder's buffer for a loader that copies them once ([`load::load_borrowed`]).
 //!
 //! - [`crc64`]: Redis' CRC-64 (file and DUMP checksums)
 //! - [`lzf`]: LZF compression of long strings
 //! - [`ziplist`], [`listpack`], [`intset`], [`zipmap`]: the packed encodings inside values
 //! - [`source`]: the byte reader that counts offsets and checksums, and the length and
 //!   string encodings
-//! - [`model`]: what the decoder hands out ([`Item`], [`RdbValue`], [`Stream`])
+//! - [`model`]: what the decoder hands out ([`Item`], [`RdbValue`], [`Stream`], and the
+//!   borrowed [`model::ItemRef`])
 //! - [`stream`]: stream values (types 15, 19, 21)
 //! - [`load`]: the opcode loop and the value types
 //! - [`save`]: the writer (RDB 10, Redis 7.0's encodings)

@@ -1,10 +1,18 @@
-//! The owned items the decoder produces, independent of how the keyspace stores values.
+//! The items the decoder produces, independent of how the keyspace stores values: owned
+//! ([`Item`]), or with the key and the common values borrowed from the decoder's buffer
+//! ([`ItemRef`], for a loader that copies them once into its own form).
 //!
 //! ```text
 //! Item::Aux / SelectDb / ResizeDb / SlotInfo / FunctionSkipped   (file metadata)
 //! Item::Key { db, key, value, expire_ms, idle, freq }            (one per key, in order)
 //! RdbValue: String | List | Set | Hash | ZSet | Stream           (integers as decimal text)
+//! ItemRef::Meta(Item) | ItemRef::Key(KeyRef { .., value: ValueRef })
+//! ValueRef: String | Hash (listpack) | ZSet (listpack) | Owned(RdbValue)
 //! ```
+
+use std::borrow::Cow;
+
+use super::listpack::Entry;
 
 /// Field/value pairs (a hash's contents).
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -49,6 +57,71 @@ pub enum RdbValue {
     Hash(Pairs),
     ZSet(Vec<(Vec<u8>, f64)>),
     Stream(Box<Stream>),
+}
+
+/// An item as the borrowing path hands it out: metadata as [`Item`] (never `Item::Key`),
+/// keys as [`KeyRef`].
+#[derive(Debug)]
+pub enum ItemRef<'a> {
+    Meta(Item),
+    Key(KeyRef<'a>),
+}
+
+/// `Item::Key` with the key and value borrowed.
+#[derive(Debug)]
+pub struct KeyRef<'a> {
+    pub db: u64,
+    pub key: &'a [u8],
+    pub value: ValueRef<'a>,
+    pub expire_ms: Option<i64>,
+    pub idle: Option<u64>,
+    pub freq: Option<u8>,
+}
+
+/// A value, borrowed where the file's encoding allows (strings; hashes and sorted sets in
+/// a listpack), owned otherwise. Validated as [`RdbValue`] is: same contents either way.
+#[derive(Debug)]
+pub enum ValueRef<'a> {
+    String(Cow<'a, [u8]>),
+    /// Fields and values alternating (an even number of entries).
+    Hash(&'a [Entry<'a>]),
+    /// Members with their scores (never NaN).
+    ZSet(&'a [(&'a [u8], f64)]),
+    Owned(RdbValue),
+}
+
+impl ValueRef<'_> {
+    pub fn into_owned(self) -> RdbValue {
+        match self {
+            ValueRef::String(s) => RdbValue::String(s.into_owned()),
+            ValueRef::Hash(items) => RdbValue::Hash(
+                items
+                    .chunks_exact(2)
+                    .map(|p| (p[0].to_vec(), p[1].to_vec()))
+                    .collect(),
+            ),
+            ValueRef::ZSet(pairs) => {
+                RdbValue::ZSet(pairs.iter().map(|&(m, s)| (m.to_vec(), s)).collect())
+            }
+            ValueRef::Owned(value) => value,
+        }
+    }
+}
+
+impl ItemRef<'_> {
+    pub fn into_owned(self) -> Item {
+        match self {
+            ItemRef::Meta(item) => item,
+            ItemRef::Key(k) => Item::Key {
+                db: k.db,
+                key: k.key.to_vec(),
+                value: k.value.into_owned(),
+                expire_ms: k.expire_ms,
+                idle: k.idle,
+                freq: k.freq,
+            },
+        }
+    }
 }
 
 /// A stream entry ID.
