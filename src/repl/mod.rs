@@ -12,6 +12,8 @@
 //! master's stream.
 
 pub mod backlog;
+pub mod master;
+pub mod propagate;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -37,6 +39,8 @@ pub struct Repl {
     /// Woken whenever the stream grows; replica senders wait on it (from any worker
     /// thread: `Notify` is not tied to a runtime).
     grown: Notify,
+    /// The replicas attached to this server (as a master).
+    pub replicas: master::Replicas,
 }
 
 /// The stream and its identity, changed together under one lock so that an id and an
@@ -73,6 +77,7 @@ impl Default for Repl {
                 selected_db: None,
             }),
             grown: Notify::new(),
+            replicas: master::Replicas::default(),
         }
     }
 }
@@ -124,9 +129,10 @@ impl Repl {
 
     /// Appends one command run in database `db` to the stream, with a SELECT first when
     /// the stream was in another database. Call while holding the key's shard lock.
-    pub fn propagate<A: AsRef<[u8]>>(&self, db: usize, argv: &[A]) {
+    /// Returns the stream's offset after it (None when nothing is recorded).
+    pub fn propagate<A: AsRef<[u8]>>(&self, db: usize, argv: &[A]) -> Option<u64> {
         if !self.recording() {
-            return;
+            return None;
         }
         let mut encoded = Vec::with_capacity(64);
         let mut stream = self.stream();
@@ -139,7 +145,21 @@ impl Repl {
         }
         encode(&mut encoded, argv);
         stream.append(&encoded);
+        let offset = stream.offset;
         drop(stream);
+        self.grown.notify_waiters();
+        Some(offset)
+    }
+
+    /// Appends a command that belongs to no database (PING, `REPLCONF GETACK *`) to the
+    /// stream, if it is being recorded.
+    pub fn feed<A: AsRef<[u8]>>(&self, argv: &[A]) {
+        if !self.recording() {
+            return;
+        }
+        let mut encoded = Vec::with_capacity(32);
+        encode(&mut encoded, argv);
+        self.stream().append(&encoded);
         self.grown.notify_waiters();
     }
 
