@@ -98,6 +98,9 @@ pub fn replconf(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn psync(ctx: &mut Ctx, argv: &[Bytes]) {
+    if refused_with_pending_output(ctx) {
+        return;
+    }
     let Some(offset) = ctx.int_arg(&argv[2]) else {
         return;
     };
@@ -120,7 +123,20 @@ pub fn psync(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn sync(ctx: &mut Ctx, _argv: &[Bytes]) {
-    full_sync(ctx, false);
+    if !refused_with_pending_output(ctx) {
+        full_sync(ctx, false);
+    }
+}
+
+/// Replies to commands sent in the same batch would end up inside the replication
+/// stream: like Redis, PSYNC and SYNC are refused then.
+fn refused_with_pending_output(ctx: &mut Ctx) -> bool {
+    let pending = !ctx.reply.is_empty();
+    if pending {
+        ctx.reply
+            .error("ERR SYNC and PSYNC are invalid with pending output");
+    }
+    pending
 }
 
 fn full_sync(ctx: &mut Ctx, psync: bool) {

@@ -540,14 +540,15 @@ impl<S: Socket> Sender<'_, S> {
             .get_int("repl-ping-replica-period")
             .max(1)
             * 1000;
-        let last = self
-            .server
-            .repl
-            .replicas
-            .last_ping_ms
-            .load(Ordering::Relaxed);
-        let left = (last + period - crate::db::now_ms()).clamp(0, period);
-        Duration::from_millis(left as u64)
+        let replicas = &self.server.repl.replicas;
+        // The first replica starts the clock: its first PING comes a period later.
+        let now = crate::db::now_ms();
+        let _ =
+            replicas
+                .last_ping_ms
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        let last = replicas.last_ping_ms.load(Ordering::Relaxed);
+        Duration::from_millis((last + period - now).clamp(0, period) as u64)
     }
 
     /// Feeds one PING to the stream per period, whichever sender gets here first.
@@ -567,7 +568,8 @@ impl<S: Socket> Sender<'_, S> {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.server.repl.feed(&[b"PING".as_slice()]);
+            // Lower case, as Redis 7.0 sends it (the stream's bytes count for offsets).
+            self.server.repl.feed(&[b"ping".as_slice()]);
         }
     }
 }
