@@ -459,7 +459,32 @@ fn replconf_answers_like_redis(srv: &mut Server) {
     assert!(matches!(c.cmd_resp(&["ROLE"]), Resp::Array(Some(_))));
 }
 
+fn config_set_resizes_the_backlog_keeping_its_newest_bytes(srv: &mut Server) {
+    let mut replica = srv.client();
+    replica.send_cmd(&["SYNC"]);
+    let len: usize = read_line(&mut replica)[1..].parse().unwrap();
+    read_exact(&mut replica, len);
+    let mut c = srv.client();
+    let value = "v".repeat(1000);
+    for i in 0..40 {
+        c.cmd(&["SET", &format!("k{i}"), &value]);
+    }
+    let field =
+        |c: &mut Client, name: &str| info_field(&c.cmd(&["INFO", "replication"]), name).unwrap();
+    let offset: u64 = field(&mut c, "master_repl_offset").parse().unwrap();
+    assert!(offset > 40_000, "{offset}");
+    assert_eq!(field(&mut c, "repl_backlog_histlen"), offset.to_string());
+    c.expect(&["CONFIG", "SET", "repl-backlog-size", "20000"], "+OK\r\n");
+    assert_eq!(field(&mut c, "repl_backlog_size"), "20000");
+    assert_eq!(field(&mut c, "repl_backlog_histlen"), "20000");
+    assert_eq!(
+        field(&mut c, "repl_backlog_first_byte_offset"),
+        (offset - 20000 + 1).to_string()
+    );
+}
+
 backend_tests! {
+    config_set_resizes_the_backlog_keeping_its_newest_bytes,
     handshake_bytes_of_a_raw_replica,
     sync_sends_the_snapshot_without_fullresync,
     replconf_answers_like_redis,

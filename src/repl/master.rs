@@ -97,6 +97,17 @@ impl Replicas {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// CONFIG RESETSTAT: the sync counters start again from zero.
+    pub fn reset_stats(&self) {
+        for counter in [
+            &self.sync_full,
+            &self.sync_partial_ok,
+            &self.sync_partial_err,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Online replicas whose ACK reached `offset` (Redis' replicationCountAcksByOffset).
     pub fn acked_at_least(&self, offset: u64) -> usize {
         self.lock()
@@ -193,8 +204,9 @@ pub(crate) async fn serve_replica<S: Socket>(
     handle
         .flags
         .fetch_or(client::FLAG_REPLICA, Ordering::Relaxed);
-    let backlog_size = backlog_size(server);
-    server.repl.ensure_backlog(backlog_size);
+    server
+        .repl
+        .ensure_backlog(super::backlog_size(&server.config));
     let mut sender = Sender {
         socket,
         server,
@@ -235,10 +247,6 @@ impl Drop for Attached<'_> {
         // A WAIT counting this replica recounts.
         replicas.acked.notify_waiters();
     }
-}
-
-fn backlog_size(server: &Server) -> usize {
-    usize::try_from(server.config.get_int("repl-backlog-size")).unwrap_or(usize::MAX)
 }
 
 /// `client-output-buffer-limit`'s replica class: (hard bytes, soft bytes, soft seconds),

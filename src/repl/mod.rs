@@ -21,7 +21,18 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use self::backlog::Backlog;
+use crate::config::Config;
 use crate::server::state::random_hex_id;
+
+/// The smallest backlog Redis keeps, whatever `repl-backlog-size` says.
+const MIN_BACKLOG_SIZE: usize = 16 * 1024;
+
+/// The backlog size `repl-backlog-size` asks for.
+pub fn backlog_size(config: &Config) -> usize {
+    usize::try_from(config.get_int("repl-backlog-size"))
+        .unwrap_or(usize::MAX)
+        .max(MIN_BACKLOG_SIZE)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -125,6 +136,11 @@ impl Repl {
             stream.selected_db = None;
         }
         self.update_recording(&stream);
+    }
+
+    /// After CONFIG SET: an existing backlog takes the new `repl-backlog-size`.
+    pub fn config_changed(&self, config: &Config) {
+        self.stream().resize_backlog(backlog_size(config));
     }
 
     /// Appends one command run in database `db` to the stream, with a SELECT first when
