@@ -151,6 +151,9 @@ fn replica_syncs_every_type_and_follows_writes(backend: Backend) {
         .cmd_resp(&["CLIENT", "LIST", "TYPE", "replica"])
         .text();
     assert!(list.contains("flags=S"), "{list}");
+    // On io_uring the stream went out through registered buffers.
+    let log = master.log();
+    assert!(!log.contains("Cannot register io_uring buffers"), "{log}");
 }
 
 #[test]

@@ -311,10 +311,10 @@ impl std::io::Write for PieceWriter {
 impl<S: Socket> Sender<'_, S> {
     async fn write(&self, bytes: Vec<u8>) -> Result<Vec<u8>, Ended> {
         let written = bytes.len() as u64;
-        let (result, bytes) = tokio::select! {
+        let result = tokio::select! {
             biased;
             _ = self.handle.killed() => return Err(Ended::Killed),
-            done = self.socket.write_all(bytes) => done,
+            done = self.socket.write_stream(&bytes) => done,
         };
         result.map_err(|_| Ended::Gone)?;
         crate::server::state::Stats::add(&self.server.stats.net_output_bytes, written);
