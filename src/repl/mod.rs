@@ -185,11 +185,6 @@ impl Repl {
         self.grown.notify_waiters();
     }
 
-    /// Wakes replica senders after the stream was changed through [`Repl::stream`].
-    pub fn notify(&self) {
-        self.grown.notify_waiters();
-    }
-
     /// What replica senders wait on: create the `notified()` future before checking the
     /// offset, so that growth in between is not missed.
     pub fn grown(&self) -> &Notify {
