@@ -250,6 +250,47 @@ fn replica_that_fell_out_of_the_backlog_resyncs_fully() {
 }
 
 #[test]
+fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
+    if !redis_server_available() {
+        return;
+    }
+    // The default 1 MiB backlog: the sender keeps up with it; the stopped replica does not.
+    let master = ringkv(Backend::Uring, &[]);
+    let replica = replica_of(&master);
+    wait_synced(&master, &replica);
+    let mut c = master.client();
+    let value = "v".repeat(10_000);
+    // 20 MB, far more than the backlog and the socket buffers, while the replica is
+    // stopped.
+    let mut write_while_stopped = |c: &mut Client, round: usize| {
+        signal(&replica, "STOP");
+        for i in 0..2000 {
+            c.cmd(&["SET", &format!("k{}", i % 100), &format!("{round}{value}")]);
+        }
+        signal(&replica, "CONT");
+    };
+    write_while_stopped(&mut c, 1);
+    assert_same_data(&master, &replica);
+    assert_eq!(info(&master, "stats", "sync_full"), "1", "{}", master.log());
+    // Past `client-output-buffer-limit replica`: dropped, then a full resync.
+    c.expect(
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 1048576 0 0",
+        ],
+        "+OK\r\n",
+    );
+    write_while_stopped(&mut c, 2);
+    wait_for(SYNC_TIMEOUT, "a second full resync", || {
+        (info(&master, "stats", "sync_full") == "2").then_some(())
+    });
+    assert_same_data(&master, &replica);
+    assert!(master.log().contains("overcoming of output buffer limits"));
+}
+
+#[test]
 fn wait_counts_acks_and_times_out_while_the_replica_is_stopped() {
     if !redis_server_available() {
         return;
@@ -351,6 +392,17 @@ fn handshake_bytes_of_a_raw_replica(srv: &mut Server) {
         rdb.extend(read_exact(&mut eof, 1));
     }
     assert!(rdb.starts_with(b"REDIS0010"), "{:?}", &rdb[..9]);
+    // After the mark nothing follows until the replica's first ACK: stream bytes behind
+    // the mark would hide it from a replica that looks for it at the end of a read.
+    writer.cmd(&["SET", "early", "1"]);
+    eof.expect_silence(Duration::from_millis(300));
+    eof.send_cmd(&["REPLCONF", "ACK", &offset.to_string()]);
+    let early = [
+        common::multibulk(&["SELECT", "0"]),
+        common::multibulk(&["SET", "early", "1"]),
+    ]
+    .concat();
+    assert_eq!(read_exact(&mut eof, early.len()), early);
 
     // No capa: `$<len>` and exactly that many bytes.
     let mut plain = srv.client();
@@ -365,20 +417,21 @@ fn handshake_bytes_of_a_raw_replica(srv: &mut Server) {
     let body = read_exact(&mut plain, len);
     assert!(body.starts_with(b"REDIS0010"));
 
-    // The stream follows: a write, in its database.
+    // With `$<len>` the stream follows at once: a write, in its database.
     writer.cmd(&["SET", "b", "2"]);
     let select = common::multibulk(&["SELECT", "0"]);
     let set = common::multibulk(&["SET", "b", "2"]);
     assert_eq!(read_exact(&mut plain, select.len()), select);
     assert_eq!(read_exact(&mut plain, set.len()), set);
 
-    // A partial resync from where the stream was.
+    // A partial resync from where the stream was (the first replica's offset).
     let mut again = srv.client();
     again.expect(&["REPLCONF", "capa", "psync2"], "+OK\r\n");
     again.send_cmd(&["PSYNC", &replid, &(offset + 1).to_string()]);
     assert_eq!(read_line(&mut again), format!("+CONTINUE {replid}"));
-    assert_eq!(read_exact(&mut again, select.len()), select);
-    assert_eq!(read_exact(&mut again, set.len()), set);
+    // The full sync in between asked for a SELECT before the next command.
+    let missed = [early, select.clone(), set].concat();
+    assert_eq!(read_exact(&mut again, missed.len()), missed);
     let stats = srv.client().cmd(&["INFO", "stats"]);
     assert_eq!(info_field(&stats, "sync_full").unwrap(), "2");
     assert_eq!(info_field(&stats, "sync_partial_ok").unwrap(), "1");

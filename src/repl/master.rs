@@ -214,24 +214,26 @@ pub(crate) async fn serve_replica<S: Socket>(
         replica: &replica,
         sent: 0,
         pending: Vec::new(),
+        over_soft_since: None,
     };
+    let eof = client.repl.capa_eof;
     let started = match sync {
         SyncRequest::Partial { from } => {
             sender.sent = from;
-            Ok(())
+            Ok(false)
         }
-        SyncRequest::Full { psync } => sender.full_sync(psync, client.repl.capa_eof).await,
+        SyncRequest::Full { psync } => sender.full_sync(psync, eof).await.map(|()| eof),
     };
-    if let Err(ended) = started {
-        return ended;
-    }
-    replica.state.store(ONLINE, Ordering::Relaxed);
+    let wait_for_ack = match started {
+        Ok(wait) => wait,
+        Err(ended) => return ended,
+    };
     crate::notice!(
         "Synchronization with replica {}:{} succeeded",
         replica.ip,
         replica.port
     );
-    sender.stream(input).await
+    sender.stream(input, wait_for_ack).await
 }
 
 /// Keeps a replica listed while its sender runs.
@@ -269,10 +271,15 @@ struct Sender<'a, S> {
     server: &'a Server,
     handle: &'a ClientHandle,
     replica: &'a Replica,
-    /// Bytes of the stream the replica has been sent (or queued in `pending`).
+    /// Bytes of the stream taken from the backlog for this replica (sent or pending).
     sent: u64,
-    /// Stream bytes taken from the backlog while the snapshot was going out.
+    /// Stream bytes taken from the backlog and not yet written: the replica's output
+    /// buffer, bounded by `client-output-buffer-limit replica`. Filled whenever the
+    /// stream grows, also while a write is waiting, so a slow replica is limited by
+    /// that and not by the backlog's size.
     pending: Vec<u8>,
+    /// Since when `pending` has been over the soft limit.
+    over_soft_since: Option<std::time::Instant>,
 }
 
 /// A piece of the snapshot from the encoding thread.
@@ -309,12 +316,19 @@ impl std::io::Write for PieceWriter {
 }
 
 impl<S: Socket> Sender<'_, S> {
-    async fn write(&self, bytes: Vec<u8>) -> Result<Vec<u8>, Ended> {
+    /// Writes `bytes`, taking what the stream gains meanwhile into `pending`.
+    async fn write(&mut self, bytes: Vec<u8>) -> Result<Vec<u8>, Ended> {
         let written = bytes.len() as u64;
-        let result = tokio::select! {
-            biased;
-            _ = self.handle.killed() => return Err(Ended::Killed),
-            done = self.socket.write_stream(&bytes) => done,
+        let (socket, handle, repl) = (self.socket, self.handle, &self.server.repl);
+        let mut write = std::pin::pin!(socket.write_stream(bytes));
+        let (result, bytes) = loop {
+            let grown = repl.grown().notified();
+            tokio::select! {
+                biased;
+                _ = handle.killed() => return Err(Ended::Killed),
+                done = &mut write => break done,
+                _ = grown => self.take_pending()?,
+            }
         };
         result.map_err(|_| Ended::Gone)?;
         crate::server::state::Stats::add(&self.server.stats.net_output_bytes, written);
@@ -411,8 +425,7 @@ impl<S: Socket> Sender<'_, S> {
         drop(stream);
         let n = self.read_or_drop(read)?;
         self.sent += n as u64;
-        let (hard, _, _) = output_limits(self.server);
-        if hard > 0 && self.pending.len() as u64 > hard {
+        if self.over_limits() {
             crate::warning!(
                 "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                 self.replica.client_id
@@ -420,6 +433,25 @@ impl<S: Socket> Sender<'_, S> {
             return Err(Ended::Gone);
         }
         Ok(())
+    }
+
+    /// Whether `pending` passed `client-output-buffer-limit replica`: the hard limit at
+    /// once, the soft one for longer than its seconds.
+    fn over_limits(&mut self) -> bool {
+        let behind = self.pending.len() as u64;
+        let (hard, soft, soft_secs) = output_limits(self.server);
+        if soft == 0 || behind <= soft {
+            self.over_soft_since = None;
+        }
+        let since = if soft > 0 && behind > soft {
+            *self
+                .over_soft_since
+                .get_or_insert_with(std::time::Instant::now)
+        } else {
+            std::time::Instant::now()
+        };
+        (hard > 0 && behind > hard)
+            || (soft > 0 && behind > soft && since.elapsed() >= Duration::from_secs(soft_secs))
     }
 
     fn read_or_drop(&self, read: Result<usize, ReadError>) -> Result<usize, Ended> {
@@ -433,46 +465,44 @@ impl<S: Socket> Sender<'_, S> {
         })
     }
 
-    /// Streams the backlog as it grows, reads ACKs, and feeds the periodic PING.
-    async fn stream(mut self, input: BytesMut) -> Ended {
-        let repl = &self.server.repl;
+    /// Streams the backlog as it grows, reads ACKs, and feeds the periodic PING. After
+    /// a `$EOF:` snapshot nothing is sent until the replica's first ACK: a replica
+    /// finds the end mark only at the end of what it reads, so stream bytes right behind
+    /// the mark would hide it (Redis waits the same way).
+    async fn stream(mut self, input: BytesMut, wait_for_ack: bool) -> Ended {
         let mut parser = RequestParser::new();
         let mut argv: Vec<Bytes> = Vec::new();
         let mut input = input;
-        self.acks(&mut parser, &mut input, &mut argv);
+        let mut online = self.acks(&mut parser, &mut input, &mut argv) || !wait_for_ack;
         input.reserve(1024);
-        let mut read = Box::pin(self.socket.read(input));
-        let mut out = std::mem::take(&mut self.pending);
-        let mut over_soft_since: Option<std::time::Instant> = None;
+        let socket = self.socket;
+        let mut read = Box::pin(socket.read(input));
+        let mut spare = Vec::new();
         loop {
-            let grown = repl.grown().notified();
-            if out.is_empty() {
-                let stream = repl.stream();
-                let read_result = match stream.backlog() {
-                    Some(backlog) => backlog.read_from(self.sent, CHUNK, &mut out),
-                    None => Err(ReadError::Overwritten),
-                };
-                let end = stream.offset();
-                drop(stream);
-                match self.read_or_drop(read_result) {
-                    Ok(n) => self.sent += n as u64,
-                    Err(ended) => return ended,
-                }
-                if self.over_limits(end, &mut over_soft_since) {
-                    return Ended::Gone;
-                }
+            if online && !self.replica.online() {
+                self.replica.state.store(ONLINE, Ordering::Relaxed);
             }
-            if !out.is_empty() {
+            let grown = self.server.repl.grown().notified();
+            if let Err(ended) = self.take_pending() {
+                return ended;
+            }
+            let ping_in = self.ping_due();
+            if ping_in.is_zero() {
+                self.ping();
+                continue;
+            }
+            // Writing: ACKs are looked at between writes without waiting for one.
+            let writing = online && !self.pending.is_empty();
+            if writing {
+                let out = std::mem::replace(&mut self.pending, std::mem::take(&mut spare));
                 match self.write(out).await {
                     Ok(mut buf) => {
                         buf.clear();
-                        out = buf;
+                        spare = buf;
                     }
                     Err(ended) => return ended,
                 }
-                continue;
             }
-            let ping_in = self.ping_due();
             tokio::select! {
                 biased;
                 _ = self.handle.killed() => return Ended::Killed,
@@ -482,21 +512,28 @@ impl<S: Socket> Sender<'_, S> {
                         _ => return Ended::Gone,
                     }
                     self.handle.touch();
-                    self.acks(&mut parser, &mut buffer, &mut argv);
+                    online |= self.acks(&mut parser, &mut buffer, &mut argv);
                     if buffer.capacity() - buffer.len() < 1024 {
                         buffer.reserve(16 * 1024);
                     }
-                    read = Box::pin(self.socket.read(buffer));
+                    read = Box::pin(socket.read(buffer));
                 }
+                _ = std::future::ready(()), if writing => {}
                 _ = grown => {}
-                _ = tokio::time::sleep(ping_in) => self.ping(),
+                _ = tokio::time::sleep(ping_in) => {}
             }
         }
     }
 
     /// Records the replica's `REPLCONF ACK <offset>`s in `input` (anything else a
     /// replica sends is ignored, as Redis ignores replies from replicas).
-    fn acks(&self, parser: &mut RequestParser, input: &mut BytesMut, argv: &mut Vec<Bytes>) {
+    fn acks(
+        &self,
+        parser: &mut RequestParser,
+        input: &mut BytesMut,
+        argv: &mut Vec<Bytes>,
+    ) -> bool {
+        let mut acked = false;
         let limits = ParseLimits {
             max_bulk_len: 1024 * 1024,
             auth_required: false,
@@ -515,29 +552,11 @@ impl<S: Socket> Sender<'_, S> {
                     .ack_ms
                     .store(crate::db::now_ms(), Ordering::Relaxed);
                 self.server.repl.replicas.acked.notify_waiters();
+                acked = true;
             }
             argv.clear();
         }
-    }
-
-    /// Whether the replica is behind by more than `client-output-buffer-limit` allows.
-    fn over_limits(&self, end: u64, over_soft_since: &mut Option<std::time::Instant>) -> bool {
-        let behind = end.saturating_sub(self.sent);
-        let (hard, soft, soft_secs) = output_limits(self.server);
-        let over_soft = soft > 0 && behind > soft;
-        let since = *over_soft_since.get_or_insert_with(std::time::Instant::now);
-        if !over_soft {
-            *over_soft_since = None;
-        }
-        let dropped = (hard > 0 && behind > hard)
-            || (over_soft && since.elapsed() >= Duration::from_secs(soft_secs));
-        if dropped {
-            crate::warning!(
-                "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                self.replica.client_id
-            );
-        }
-        dropped
+        acked
     }
 
     /// Time until the next PING is due (`repl-ping-replica-period`).

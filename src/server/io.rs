@@ -27,7 +27,7 @@ pub(crate) trait Socket {
     /// Writes bytes of the replication stream (snapshot or commands) to a replica: on
     /// io_uring through the worker's registered buffers, so the kernel does not map the
     /// pages on every write; elsewhere like [`Socket::write_all`].
-    async fn write_stream(&self, data: &[u8]) -> io::Result<()>;
+    async fn write_stream(&self, data: Vec<u8>) -> (io::Result<()>, Vec<u8>);
     /// Shuts both directions down, so that an abandoned in-flight read completes and the
     /// peer sees the connection end (CLIENT KILL).
     fn shutdown(&self);
@@ -56,17 +56,19 @@ impl Socket for UringSocket {
         self.0.write_all(buf).await
     }
 
-    async fn write_stream(&self, data: &[u8]) -> io::Result<()> {
+    async fn write_stream(&self, data: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         let Some(pool) = STREAM_BUFFERS.with(|p| p.get().cloned().flatten()) else {
-            return self.write_all(data.to_vec()).await.0;
+            return self.write_all(data).await;
         };
         for chunk in data.chunks(STREAM_BUFFER_SIZE) {
             let mut buf = pool.next(STREAM_BUFFER_SIZE).await;
             buf.put_slice(chunk);
             // A reused buffer may hold older bytes past this chunk: send only the chunk.
-            self.0.write_fixed_all(buf.slice(..chunk.len())).await.0?;
+            if let Err(e) = self.0.write_fixed_all(buf.slice(..chunk.len())).await.0 {
+                return (Err(e), data);
+            }
         }
-        Ok(())
+        (Ok(()), data)
     }
 
     fn shutdown(&self) {
@@ -159,8 +161,8 @@ impl Socket for EpollSocket {
         (Ok(()), buf)
     }
 
-    async fn write_stream(&self, data: &[u8]) -> io::Result<()> {
-        self.write_all(data.to_vec()).await.0
+    async fn write_stream(&self, data: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        self.write_all(data).await
     }
 
     fn shutdown(&self) {
