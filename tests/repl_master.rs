@@ -262,7 +262,7 @@ fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
     let value = "v".repeat(10_000);
     // 20 MB, far more than the backlog and the socket buffers, while the replica is
     // stopped.
-    let mut write_while_stopped = |c: &mut Client, round: usize| {
+    let write_while_stopped = |c: &mut Client, round: usize| {
         signal(&replica, "STOP");
         for i in 0..2000 {
             c.cmd(&["SET", &format!("k{}", i % 100), &format!("{round}{value}")]);
