@@ -84,24 +84,33 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
     let now = ctx.now_ms();
     let mut removed = 0;
     let mut big = Vec::new();
-    // All the keys are locked together, so the command enters the replication stream
-    // at one place among the writes to each of them.
-    let db = ctx.client.db;
-    let keys: Vec<(usize, &[u8])> = argv[1..].iter().map(|k| (db, &k[..])).collect();
-    let mut guard = ctx.server.keyspace.lock_keys(&keys);
-    for i in 0..keys.len() {
-        let Some(entry) = guard.key(i).remove(now) else {
-            continue;
-        };
-        removed += 1;
-        if lazy && parts(&entry.value) > LAZYFREE_THRESHOLD {
-            big.push(entry);
+    let mut take = |entry: Option<Removed>| {
+        if let Some(entry) = entry {
+            removed += 1;
+            if lazy && parts(&entry.value) > LAZYFREE_THRESHOLD {
+                big.push(entry);
+            }
+        }
+    };
+    // The command enters the replication stream under the locks of all its keys, so at
+    // one place among the writes to each of them; one key needs no lock set.
+    if let [_, key] = argv {
+        let mut guard = ctx.lock(key);
+        take(guard.remove(now));
+        if removed > 0 {
+            ctx.propagate(argv);
+        }
+    } else {
+        let db = ctx.client.db;
+        let keys: Vec<(usize, &[u8])> = argv[1..].iter().map(|k| (db, &k[..])).collect();
+        let mut guard = ctx.server.keyspace.lock_keys(&keys);
+        for i in 0..keys.len() {
+            take(guard.key(i).remove(now));
+        }
+        if removed > 0 {
+            ctx.propagate(argv);
         }
     }
-    if removed > 0 {
-        ctx.propagate(argv);
-    }
-    drop(guard);
     if !big.is_empty() {
         std::thread::spawn(move || drop(big));
     }
