@@ -254,22 +254,21 @@ fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
     if !redis_server_available() {
         return;
     }
-    // The default 1 MiB backlog: the sender keeps up with it; the stopped replica does not.
-    let master = ringkv(Backend::Uring, &[]);
+    let master = ringkv(Backend::Uring, &[("repl-backlog-size", "16384")]);
     let replica = replica_of(&master);
     wait_synced(&master, &replica);
     let mut c = master.client();
     let value = "v".repeat(10_000);
-    // 20 MB, far more than the backlog and the socket buffers, while the replica is
-    // stopped.
-    let write_while_stopped = |c: &mut Client, round: usize| {
+    // Writes of 10 kB each, far more than the 16 KiB backlog, while the replica is
+    // stopped: the backlog keeps them for it within its output buffer limit.
+    let write_while_stopped = |c: &mut Client, round: usize, writes: usize| {
         signal(&replica, "STOP");
-        for i in 0..2000 {
+        for i in 0..writes {
             c.cmd(&["SET", &format!("k{}", i % 100), &format!("{round}{value}")]);
         }
         signal(&replica, "CONT");
     };
-    write_while_stopped(&mut c, 1);
+    write_while_stopped(&mut c, 1, 2000);
     assert_same_data(&master, &replica);
     assert_eq!(info(&master, "stats", "sync_full"), "1", "{}", master.log());
     // Past `client-output-buffer-limit replica`: dropped, then a full resync.
@@ -282,7 +281,8 @@ fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
         ],
         "+OK\r\n",
     );
-    write_while_stopped(&mut c, 2);
+    // 40 MB: more than loopback socket buffers can absorb, whatever their tuning.
+    write_while_stopped(&mut c, 2, 4000);
     wait_for(SYNC_TIMEOUT, "a second full resync", || {
         (info(&master, "stats", "sync_full") == "2").then_some(())
     });

@@ -23,6 +23,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, Notify};
 
 use super::backlog::ReadError;
+use crate::config::Config;
 use crate::persist::snapshot::Snapshot;
 use crate::resp::{ParseLimits, RequestParser};
 use crate::server::client::{self, Client, ClientHandle};
@@ -213,15 +214,11 @@ pub(crate) async fn serve_replica<S: Socket>(
         handle: &handle,
         replica: &replica,
         sent: 0,
-        pending: Vec::new(),
         over_soft_since: None,
     };
     let eof = client.repl.capa_eof;
     let started = match sync {
-        SyncRequest::Partial { from } => {
-            sender.sent = from;
-            Ok(false)
-        }
+        SyncRequest::Partial { from } => sender.continue_from(from).map(|()| false),
         SyncRequest::Full { psync } => sender.full_sync(psync, eof).await.map(|()| eof),
     };
     let wait_for_ack = match started {
@@ -246,15 +243,25 @@ impl Drop for Attached<'_> {
     fn drop(&mut self) {
         let replicas = &self.server.repl.replicas;
         replicas.lock().retain(|r| !Arc::ptr_eq(r, self.replica));
+        self.server
+            .repl
+            .stream()
+            .remove_cursor(self.replica.client_id);
         // A WAIT counting this replica recounts.
         replicas.acked.notify_waiters();
     }
 }
 
+/// The hard limit of `client-output-buffer-limit`'s replica class; None for no limit.
+pub(crate) fn output_hard_limit(config: &Config) -> Option<usize> {
+    let (hard, _, _) = output_limits(config);
+    (hard > 0).then(|| usize::try_from(hard).unwrap_or(usize::MAX))
+}
+
 /// `client-output-buffer-limit`'s replica class: (hard bytes, soft bytes, soft seconds),
 /// 0 meaning no limit.
-fn output_limits(server: &Server) -> (u64, u64, u64) {
-    let text = server.config.get("client-output-buffer-limit");
+fn output_limits(config: &Config) -> (u64, u64, u64) {
+    let text = config.get("client-output-buffer-limit");
     let words: Vec<&str> = text.split_whitespace().collect();
     words
         .chunks(4)
@@ -271,14 +278,10 @@ struct Sender<'a, S> {
     server: &'a Server,
     handle: &'a ClientHandle,
     replica: &'a Replica,
-    /// Bytes of the stream taken from the backlog for this replica (sent or pending).
+    /// Bytes of the stream written to this replica. What lies between here and the end
+    /// of the stream is its output buffer, which the backlog keeps for it (its cursor).
     sent: u64,
-    /// Stream bytes taken from the backlog and not yet written: the replica's output
-    /// buffer, bounded by `client-output-buffer-limit replica`. Filled whenever the
-    /// stream grows, also while a write is waiting, so a slow replica is limited by
-    /// that and not by the backlog's size.
-    pending: Vec<u8>,
-    /// Since when `pending` has been over the soft limit.
+    /// Since when the replica has been behind by more than the soft limit.
     over_soft_since: Option<std::time::Instant>,
 }
 
@@ -316,35 +319,44 @@ impl std::io::Write for PieceWriter {
 }
 
 impl<S: Socket> Sender<'_, S> {
-    /// Writes `bytes`, taking what the stream gains meanwhile into `pending`.
-    async fn write(&mut self, bytes: Vec<u8>) -> Result<Vec<u8>, Ended> {
+    async fn write(&self, bytes: Vec<u8>) -> Result<Vec<u8>, Ended> {
         let written = bytes.len() as u64;
-        let (socket, handle, repl) = (self.socket, self.handle, &self.server.repl);
-        let mut write = std::pin::pin!(socket.write_stream(bytes));
-        let (result, bytes) = loop {
-            let grown = repl.grown().notified();
-            tokio::select! {
-                biased;
-                _ = handle.killed() => return Err(Ended::Killed),
-                done = &mut write => break done,
-                _ = grown => self.take_pending()?,
-            }
+        let (result, bytes) = tokio::select! {
+            biased;
+            _ = self.handle.killed() => return Err(Ended::Killed),
+            done = self.socket.write_stream(bytes) => done,
         };
         result.map_err(|_| Ended::Gone)?;
         crate::server::state::Stats::add(&self.server.stats.net_output_bytes, written);
         Ok(bytes)
     }
 
-    /// Takes the snapshot (and the stream offset it matches), sends `+FULLRESYNC` and
-    /// the RDB, and keeps the stream written meanwhile in `pending`.
+    /// A partial resync: the backlog keeps everything after byte `from` for this
+    /// replica from now on, if it still holds it.
+    fn continue_from(&mut self, from: u64) -> Result<(), Ended> {
+        let mut stream = self.server.repl.stream();
+        let held = stream.backlog().map(|b| b.can_serve(from));
+        self.read_or_drop(held.unwrap_or(Err(ReadError::Overwritten)).map(|()| 0))?;
+        stream.set_retain_extra(output_hard_limit(&self.server.config));
+        stream.set_cursor(self.replica.client_id, from);
+        self.sent = from;
+        Ok(())
+    }
+
+    /// Takes the snapshot (and the stream offset it matches, from which on the backlog
+    /// keeps the stream for this replica), sends `+FULLRESYNC` and the RDB.
     async fn full_sync(&mut self, psync: bool, eof: bool) -> Result<(), Ended> {
-        let repl = &self.server.repl;
+        let (repl, id) = (&self.server.repl, self.replica.client_id);
+        let retain = output_hard_limit(&self.server.config);
         let (snapshot, (replid, offset)) = Snapshot::take_with(&self.server.keyspace, || {
             let mut stream = repl.stream();
             // The replica loads the snapshot into database 0's context: the stream
             // after it must say which database it writes to.
             stream.forget_selected_db();
-            (stream.replid.clone(), stream.offset())
+            stream.set_retain_extra(retain);
+            let offset = stream.offset();
+            stream.set_cursor(id, offset);
+            (stream.replid.clone(), offset)
         });
         self.sent = offset;
         crate::notice!(
@@ -400,7 +412,6 @@ impl<S: Socket> Sender<'_, S> {
                     return Err(Ended::Gone);
                 }
             }
-            self.take_pending()?;
         }
         match mark {
             Some(mark) => self.write(mark.into_bytes()).await?,
@@ -414,44 +425,27 @@ impl<S: Socket> Sender<'_, S> {
         Ok(())
     }
 
-    /// Moves what the stream gained since `sent` into `pending` (during the snapshot),
-    /// dropping the replica when it no longer fits.
-    fn take_pending(&mut self) -> Result<(), Ended> {
-        let stream = self.server.repl.stream();
-        let Some(backlog) = stream.backlog() else {
-            return Err(Ended::Gone);
-        };
-        let read = backlog.read_from(self.sent, usize::MAX, &mut self.pending);
-        drop(stream);
-        let n = self.read_or_drop(read)?;
-        self.sent += n as u64;
-        if self.over_limits() {
+    /// Whether the replica is behind by more than `client-output-buffer-limit replica`
+    /// allows: the hard limit at once, the soft one for longer than its seconds.
+    fn over_limits(&mut self, end: u64) -> bool {
+        let behind = end.saturating_sub(self.sent);
+        let (hard, soft, soft_secs) = output_limits(&self.server.config);
+        let over_soft = soft > 0 && behind > soft;
+        if !over_soft {
+            self.over_soft_since = None;
+        }
+        let since = *self
+            .over_soft_since
+            .get_or_insert_with(std::time::Instant::now);
+        let over = (hard > 0 && behind > hard)
+            || (over_soft && since.elapsed() >= Duration::from_secs(soft_secs));
+        if over {
             crate::warning!(
                 "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                 self.replica.client_id
             );
-            return Err(Ended::Gone);
         }
-        Ok(())
-    }
-
-    /// Whether `pending` passed `client-output-buffer-limit replica`: the hard limit at
-    /// once, the soft one for longer than its seconds.
-    fn over_limits(&mut self) -> bool {
-        let behind = self.pending.len() as u64;
-        let (hard, soft, soft_secs) = output_limits(self.server);
-        if soft == 0 || behind <= soft {
-            self.over_soft_since = None;
-        }
-        let since = if soft > 0 && behind > soft {
-            *self
-                .over_soft_since
-                .get_or_insert_with(std::time::Instant::now)
-        } else {
-            std::time::Instant::now()
-        };
-        (hard > 0 && behind > hard)
-            || (soft > 0 && behind > soft && since.elapsed() >= Duration::from_secs(soft_secs))
+        over
     }
 
     fn read_or_drop(&self, read: Result<usize, ReadError>) -> Result<usize, Ended> {
@@ -477,32 +471,45 @@ impl<S: Socket> Sender<'_, S> {
         input.reserve(1024);
         let socket = self.socket;
         let mut read = Box::pin(socket.read(input));
-        let mut spare = Vec::new();
+        let mut out = Vec::with_capacity(CHUNK);
         loop {
             if online && !self.replica.online() {
                 self.replica.state.store(ONLINE, Ordering::Relaxed);
             }
             let grown = self.server.repl.grown().notified();
-            if let Err(ended) = self.take_pending() {
-                return ended;
-            }
             let ping_in = self.ping_due();
             if ping_in.is_zero() {
                 self.ping();
                 continue;
             }
-            // Writing: ACKs are looked at between writes without waiting for one.
-            let writing = online && !self.pending.is_empty();
-            if writing {
-                let out = std::mem::replace(&mut self.pending, std::mem::take(&mut spare));
-                match self.write(out).await {
-                    Ok(mut buf) => {
-                        buf.clear();
-                        spare = buf;
+            let mut wrote = false;
+            if online {
+                let (taken, end) = {
+                    let stream = self.server.repl.stream();
+                    let taken = match stream.backlog() {
+                        Some(backlog) => backlog.read_from(self.sent, CHUNK, &mut out),
+                        None => Err(ReadError::Overwritten),
+                    };
+                    (taken, stream.offset())
+                };
+                if self.over_limits(end) || self.read_or_drop(taken).is_err() {
+                    return Ended::Gone;
+                }
+                if !out.is_empty() {
+                    match self.write(std::mem::take(&mut out)).await {
+                        Ok(mut buf) => {
+                            self.sent += buf.len() as u64;
+                            buf.clear();
+                            out = buf;
+                        }
+                        Err(ended) => return ended,
                     }
-                    Err(ended) => return ended,
+                    let mut stream = self.server.repl.stream();
+                    stream.set_cursor(self.replica.client_id, self.sent);
+                    wrote = true;
                 }
             }
+            // After a write ACKs are looked at without waiting for one.
             tokio::select! {
                 biased;
                 _ = self.handle.killed() => return Ended::Killed,
@@ -518,7 +525,7 @@ impl<S: Socket> Sender<'_, S> {
                     }
                     read = Box::pin(socket.read(buffer));
                 }
-                _ = std::future::ready(()), if writing => {}
+                _ = std::future::ready(()), if wrote => {}
                 _ = grown => {}
                 _ = tokio::time::sleep(ping_in) => {}
             }

@@ -70,6 +70,16 @@ pub struct Stream {
     backlog: Option<Backlog>,
     /// The database the stream's last SELECT chose; None: the next command needs one.
     selected_db: Option<usize>,
+    /// Each replica sender's position (its client id, the bytes it has written). The
+    /// backlog keeps what the slowest one still needs even past `repl-backlog-size`, up
+    /// to `retain_extra` more bytes, as Redis 7.0's shared replication buffer keeps what
+    /// replicas still reference: a slow replica is bounded by its output buffer limit,
+    /// not by the backlog, and writers never wait for it.
+    cursors: Vec<(u64, u64)>,
+    /// `repl-backlog-size`: what the backlog shrinks back to.
+    base_size: usize,
+    /// `client-output-buffer-limit replica` hard limit (None: no limit).
+    retain_extra: Option<usize>,
 }
 
 const NO_REPLID: &str = "0000000000000000000000000000000000000000";
@@ -86,6 +96,9 @@ impl Default for Repl {
                 offset: 0,
                 backlog: None,
                 selected_db: None,
+                cursors: Vec::new(),
+                base_size: 0,
+                retain_extra: None,
             }),
             grown: Notify::new(),
             replicas: master::Replicas::default(),
@@ -132,15 +145,19 @@ impl Repl {
         let mut stream = self.stream();
         if stream.backlog.is_none() {
             stream.backlog = Some(Backlog::new(size, stream.offset));
+            stream.base_size = size;
             // The new history starts with an explicit SELECT.
             stream.selected_db = None;
         }
         self.update_recording(&stream);
     }
 
-    /// After CONFIG SET: an existing backlog takes the new `repl-backlog-size`.
+    /// After CONFIG SET: an existing backlog takes the new `repl-backlog-size`, and
+    /// the limit of what it keeps for slow replicas follows their output buffer limit.
     pub fn config_changed(&self, config: &Config) {
-        self.stream().resize_backlog(backlog_size(config));
+        let mut stream = self.stream();
+        stream.retain_extra = master::output_hard_limit(config);
+        stream.resize_backlog(backlog_size(config));
     }
 
     /// Appends one command run in database `db` to the stream, with a SELECT first when
@@ -202,16 +219,64 @@ impl Stream {
         self.backlog.as_ref()
     }
 
-    /// Changes the backlog's size (CONFIG SET repl-backlog-size).
+    /// Changes the backlog's size (CONFIG SET repl-backlog-size), keeping what replica
+    /// senders still need.
     pub fn resize_backlog(&mut self, size: usize) {
+        self.base_size = size;
+        let needed = self.needed();
         if let Some(backlog) = &mut self.backlog {
-            backlog.resize(size);
+            backlog.resize(size.max(needed));
+        }
+    }
+
+    /// Records where replica sender `id` is (bytes written to it); the backlog shrinks
+    /// back to its size once no sender needs more.
+    pub fn set_cursor(&mut self, id: u64, written: u64) {
+        match self.cursors.iter_mut().find(|(c, _)| *c == id) {
+            Some(cursor) => cursor.1 = written,
+            None => self.cursors.push((id, written)),
+        }
+        self.shrink_if_unneeded();
+    }
+
+    /// Replica sender `id` is gone.
+    pub fn remove_cursor(&mut self, id: u64) {
+        self.cursors.retain(|(c, _)| *c != id);
+        self.shrink_if_unneeded();
+    }
+
+    /// The limit of what the backlog keeps past its size for slow replicas.
+    pub fn set_retain_extra(&mut self, extra: Option<usize>) {
+        self.retain_extra = extra;
+    }
+
+    /// Bytes from the slowest sender's position to the end of the stream.
+    fn needed(&self) -> usize {
+        let slowest = self.cursors.iter().map(|&(_, at)| at).min();
+        slowest.map_or(0, |at| (self.offset.saturating_sub(at)) as usize)
+    }
+
+    fn shrink_if_unneeded(&mut self) {
+        let (base, needed) = (self.base_size, self.needed());
+        if let Some(backlog) = &mut self.backlog {
+            if backlog.size() > base && needed <= base {
+                backlog.resize(base);
+            }
         }
     }
 
     fn append(&mut self, bytes: &[u8]) {
+        let needed = self.needed() + bytes.len();
+        let limit = self
+            .retain_extra
+            .map_or(usize::MAX, |extra| self.base_size.saturating_add(extra));
         self.offset += bytes.len() as u64;
         if let Some(backlog) = &mut self.backlog {
+            // Grow (doubling) rather than overwrite what a sender still needs, within
+            // the limit; past it the slow replica loses its bytes and is dropped.
+            if needed > backlog.size() && backlog.size() < limit {
+                backlog.resize(needed.max(backlog.size() * 2).min(limit));
+            }
             backlog.append(bytes);
         }
     }
@@ -224,6 +289,7 @@ impl Stream {
         self.second_replid_offset = -1;
         self.offset = offset;
         self.backlog = Some(Backlog::new(backlog_size, offset));
+        self.base_size = backlog_size;
         self.selected_db = None;
     }
 
@@ -302,6 +368,34 @@ mod tests {
         assert_eq!(held(&repl), b"*1\r\n$4\r\nPING\r\n");
         repl.set_role(Role::Master);
         assert!(repl.recording());
+    }
+
+    #[test]
+    fn the_backlog_keeps_what_a_slow_sender_needs_within_the_limit() {
+        let repl = Repl::default();
+        repl.ensure_backlog(16);
+        let mut stream = repl.stream();
+        stream.set_retain_extra(Some(48));
+        stream.set_cursor(7, 0);
+        stream.append(&[b'a'; 40]);
+        // Past the size, not lost: the sender at 0 still needs all of it.
+        let backlog = stream.backlog().unwrap();
+        assert!(backlog.size() >= 40);
+        assert_eq!(backlog.can_serve(0), Ok(()));
+        stream.set_cursor(7, 30);
+        assert_eq!(
+            stream.backlog().unwrap().size(),
+            16,
+            "shrunk back once caught up"
+        );
+        assert_eq!(stream.backlog().unwrap().can_serve(30), Ok(()));
+        // Beyond size + limit the slow sender's bytes are overwritten.
+        stream.append(&[b'b'; 100]);
+        let backlog = stream.backlog().unwrap();
+        assert_eq!(backlog.size(), 64);
+        assert!(backlog.can_serve(30).is_err());
+        stream.remove_cursor(7);
+        assert_eq!(stream.backlog().unwrap().size(), 16);
     }
 
     #[test]
