@@ -15,5 +15,6 @@ pub mod log;
 pub mod num;
 pub mod persist;
 pub mod rdb;
+pub mod repl;
 pub mod resp;
 pub mod server;

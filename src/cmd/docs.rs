@@ -38,6 +38,8 @@ pub fn syntax(full_name: &str) -> &'static str {
         "client|reply" => "(on_off_skip=ON|OFF|SKIP)",
         "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
         "bgsave" => "[SCHEDULE]",
+        "psync" => "replicationid offset:integer",
+        "wait" => "numreplicas:integer timeout:integer",
         "dump" => "key:key",
         "restore" => {
             "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] \

@@ -199,6 +199,10 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_net_input_bytes", &load(&stats.net_input_bytes));
             field("total_net_output_bytes", &load(&stats.net_output_bytes));
             field("rejected_connections", &load(&stats.rejected_connections));
+            let replicas = &server.repl.replicas;
+            field("sync_full", &load(&replicas.sync_full));
+            field("sync_partial_ok", &load(&replicas.sync_partial_ok));
+            field("sync_partial_err", &load(&replicas.sync_partial_err));
             field("expired_keys", &load(&server.keyspace.expired_keys));
             field(
                 "expired_time_cap_reached_count",
@@ -210,20 +214,36 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_error_replies", &load(&stats.error_replies));
         }
         "replication" => {
+            let replicas = server.repl.replicas.all();
             field("role", &"master");
-            field("connected_slaves", &0);
+            field("connected_slaves", &replicas.len());
+            for (i, r) in replicas.iter().enumerate() {
+                let lag = if r.online() { r.lag_secs() } else { 0 };
+                field(
+                    &format!("slave{i}"),
+                    &format_args!(
+                        "ip={},port={},state={},offset={},lag={lag}",
+                        r.ip,
+                        r.port,
+                        r.state(),
+                        r.ack_offset()
+                    ),
+                );
+            }
+            let stream = server.repl.stream();
             field("master_failover_state", &"no-failover");
-            field("master_replid", &server.replication_id);
-            field(
-                "master_replid2",
-                &"0000000000000000000000000000000000000000",
-            );
-            field("master_repl_offset", &0);
-            field("second_repl_offset", &-1);
-            field("repl_backlog_active", &0);
+            field("master_replid", &stream.replid);
+            field("master_replid2", &stream.replid2);
+            field("master_repl_offset", &stream.offset());
+            field("second_repl_offset", &stream.second_replid_offset);
+            let backlog = stream.backlog();
+            field("repl_backlog_active", &u8::from(backlog.is_some()));
             field("repl_backlog_size", &server.config.get("repl-backlog-size"));
-            field("repl_backlog_first_byte_offset", &0);
-            field("repl_backlog_histlen", &0);
+            field(
+                "repl_backlog_first_byte_offset",
+                &backlog.map_or(0, |b| b.first_offset()),
+            );
+            field("repl_backlog_histlen", &backlog.map_or(0, |b| b.histlen()));
         }
         "cpu" => {
             let (user, system) = cpu_seconds();

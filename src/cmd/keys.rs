@@ -84,13 +84,31 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
     let now = ctx.now_ms();
     let mut removed = 0;
     let mut big = Vec::new();
-    for key in &argv[1..] {
-        let Some(entry) = ctx.lock(key).remove(now) else {
-            continue;
-        };
-        removed += 1;
-        if lazy && parts(&entry.value) > LAZYFREE_THRESHOLD {
-            big.push(entry);
+    let mut take = |entry: Option<Removed>| {
+        if let Some(entry) = entry {
+            removed += 1;
+            if lazy && parts(&entry.value) > LAZYFREE_THRESHOLD {
+                big.push(entry);
+            }
+        }
+    };
+    // The command enters the replication stream under the locks of all its keys, so at
+    // one place among the writes to each of them; one key needs no lock set.
+    if let [_, key] = argv {
+        let mut guard = ctx.lock(key);
+        take(guard.remove(now));
+        if removed > 0 {
+            ctx.propagate(argv);
+        }
+    } else {
+        let db = ctx.client.db;
+        let keys: Vec<(usize, &[u8])> = argv[1..].iter().map(|k| (db, &k[..])).collect();
+        let mut guard = ctx.server.keyspace.lock_keys(&keys);
+        for i in 0..keys.len() {
+            take(guard.key(i).remove(now));
+        }
+        if removed > 0 {
+            ctx.propagate(argv);
         }
     }
     if !big.is_empty() {
@@ -256,10 +274,10 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
         return;
     };
     let now = ctx.now_ms();
-    let server = ctx.server;
+    let (server, db) = (ctx.server, ctx.client.db);
     let (mut keys, mut hits, mut misses, mut expired) = (Vec::new(), 0, 0, 0);
     let next = walk(
-        server.keyspace.db(ctx.client.db),
+        server.keyspace.db(db),
         cursor,
         options.count,
         |entry, deadline| {
@@ -286,6 +304,8 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
             }
             if is_expired {
                 expired += 1;
+                // Deleted under its shard lock: replicas get the DEL in order.
+                server.repl.propagate(db, &[b"DEL".as_slice(), &entry.key]);
                 return Visit::Remove;
             }
             keys.push(Bytes::copy_from_slice(&entry.key));
@@ -327,17 +347,16 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) {
     if guard.key(0).find_live(now).is_none() {
         return ctx.reply.error(NO_SUCH_KEY);
     }
-    if from == to {
+    if from == to || (nx && guard.key(1).find_live(now).is_some()) {
+        crate::persist::dirty::changed(0);
         return if nx { ctx.reply.int(0) } else { ctx.reply.ok() };
-    }
-    if guard.key(1).find_live(now).is_some() && nx {
-        return ctx.reply.int(0);
     }
     // Looked up again: deleting an expired destination may have moved the source.
     let Some(entry) = guard.key(0).remove(now) else {
         return ctx.reply.error(NO_SUCH_KEY);
     };
     let is_list = store(&mut guard.key(1), entry, now);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(db, to);
@@ -397,13 +416,13 @@ pub fn move_key(ctx: &mut Ctx, argv: &[Bytes]) {
     }
     let key = &argv[1][..];
     let mut guard = server.keyspace.lock_keys(&[(db, key), (target, key)]);
-    if guard.key(0).find_live(now).is_none() || guard.key(1).find_live(now).is_some() {
-        return ctx.reply.int(0);
-    }
-    let Some(entry) = guard.key(0).remove(now) else {
+    let movable = guard.key(0).find_live(now).is_some() && guard.key(1).find_live(now).is_none();
+    let Some(entry) = movable.then(|| guard.key(0).remove(now)).flatten() else {
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
     let is_list = store(&mut guard.key(1), entry, now);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, key);
@@ -442,16 +461,17 @@ pub fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
         )
     });
     ctx.count_lookup(source.is_some());
-    let Some((value, expires)) = source else {
+    let Some((value, expires)) =
+        source.filter(|_| replace || guard.key(1).find_live(now).is_none())
+    else {
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
-    if guard.key(1).find_live(now).is_some() && !replace {
-        return ctx.reply.int(0);
-    }
     let is_list = matches!(value, Value::List(_));
     let mut destination = guard.key(1);
     let pos = destination.set(value, false, now);
     destination.set_expiry(pos, expires);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, to);

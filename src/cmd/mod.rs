@@ -15,6 +15,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod spec;
@@ -57,6 +58,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     persistence::COMMANDS,
     introspection::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// Every top-level command.
@@ -170,6 +172,7 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.client.clock_us = Some(finished);
     let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
+    crate::repl::propagate::command_done(ctx, spec, argv, failed);
     crate::persist::dirty::command_done(spec.has(spec::WRITE) && !failed);
     if failed {
         count_error(ctx.server, &ctx.reply.buf[mark + 1..]);

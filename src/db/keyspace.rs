@@ -8,7 +8,7 @@
 use std::hash::BuildHasher;
 use std::ops::DerefMut;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use hashbrown::DefaultHashBuilder;
@@ -30,6 +30,15 @@ pub struct Keyspace {
     hasher: DefaultHashBuilder,
     /// Keys deleted because their deadline passed, lazily or by the active cycle.
     pub expired_keys: AtomicU64,
+    /// Told of each of those deletions (replication propagates them as DEL).
+    expiry_listener: OnceLock<Arc<dyn ExpiryListener>>,
+}
+
+/// Hears about every key the keyspace deletes on its own because its deadline passed
+/// (on access or by the active cycle), while the key's shard is still locked, so that
+/// the deletion takes its place among the writes to that key.
+pub trait ExpiryListener: Send + Sync + std::fmt::Debug {
+    fn expired(&self, db: usize, key: &[u8]);
 }
 
 #[derive(Debug)]
@@ -48,6 +57,20 @@ impl Keyspace {
             dbs: (0..databases).map(|_| Db::new(&hasher)).collect(),
             hasher,
             expired_keys: AtomicU64::new(0),
+            expiry_listener: OnceLock::new(),
+        }
+    }
+
+    /// Sets the one listener for expired-key deletions (later calls are ignored).
+    pub fn set_expiry_listener(&self, listener: Arc<dyn ExpiryListener>) {
+        let _ = self.expiry_listener.set(listener);
+    }
+
+    /// An expired key was just deleted from `db` (its shard still locked): tells the
+    /// listener. Counting is the caller's ([`Keyspace::count_expired`]).
+    pub(crate) fn deleted_expired(&self, db: usize, key: &[u8]) {
+        if let Some(listener) = self.expiry_listener.get() {
+            listener.expired(db, key);
         }
     }
 
@@ -71,7 +94,8 @@ impl Keyspace {
             shard,
             hash,
             key,
-            expired_keys: &self.expired_keys,
+            db,
+            keyspace: self,
         }
     }
 
@@ -119,12 +143,12 @@ impl Keyspace {
             .collect();
         let keys = located
             .into_iter()
-            .map(|(at, hash, key)| (order.binary_search(&at).unwrap_or(0), hash, key))
+            .map(|(at, hash, key)| (order.binary_search(&at).unwrap_or(0), at.0, hash, key))
             .collect();
         KeysGuard {
             shards,
             keys,
-            expired_keys: &self.expired_keys,
+            keyspace: self,
         }
     }
 
@@ -178,7 +202,8 @@ impl Keyspace {
                 continue;
             }
             if shard.is_expired(n, now_ms) {
-                shard.remove_at(n);
+                let removed = shard.remove_at(n);
+                self.deleted_expired(db, &removed.key);
                 self.count_expired(1);
                 continue;
             }
@@ -273,26 +298,29 @@ pub struct KeyGuard<'a, S = MutexGuard<'a, Shard>> {
     shard: S,
     hash: u64,
     key: &'a [u8],
-    expired_keys: &'a AtomicU64,
+    db: usize,
+    keyspace: &'a Keyspace,
 }
 
 /// Several keys' shards, locked together by [`Keyspace::lock_keys`].
 pub struct KeysGuard<'a> {
     shards: Vec<MutexGuard<'a, Shard>>,
-    /// Per key, in the caller's order: its shard's place in `shards`, its hash, the key.
-    keys: Vec<(usize, u64, &'a [u8])>,
-    expired_keys: &'a AtomicU64,
+    /// Per key, in the caller's order: its shard's place in `shards`, its database, its
+    /// hash, the key.
+    keys: Vec<(usize, usize, u64, &'a [u8])>,
+    keyspace: &'a Keyspace,
 }
 
 impl<'a> KeysGuard<'a> {
     /// The `i`th key given to [`Keyspace::lock_keys`].
     pub fn key(&mut self, i: usize) -> KeyGuard<'a, &mut Shard> {
-        let (slot, hash, key) = self.keys[i];
+        let (slot, db, hash, key) = self.keys[i];
         KeyGuard {
             shard: &mut *self.shards[slot],
             hash,
             key,
-            expired_keys: self.expired_keys,
+            db,
+            keyspace: self.keyspace,
         }
     }
 }
@@ -312,7 +340,8 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
         let pos = self.shard.find(self.hash, self.key)?;
         if self.shard.is_expired(pos, now_ms) {
             self.shard.remove_at(pos);
-            self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.keyspace.deleted_expired(self.db, self.key);
+            self.keyspace.count_expired(1);
             return None;
         }
         Some(pos)
