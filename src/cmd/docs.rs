@@ -38,6 +38,7 @@ pub fn syntax(full_name: &str) -> &'static str {
         "client|reply" => "(on_off_skip=ON|OFF|SKIP)",
         "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
         "bgsave" => "[SCHEDULE]",
+        "replicaof" | "slaveof" => "(args=(host-port=host port:integer)|(no-one=NO ONE))",
         "dump" => "key:key",
         "restore" => {
             "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] \

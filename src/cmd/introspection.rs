@@ -210,7 +210,13 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_error_replies", &load(&stats.error_replies));
         }
         "replication" => {
-            field("role", &"master");
+            let role = if server.replica.is_active() {
+                "slave"
+            } else {
+                "master"
+            };
+            field("role", &role);
+            crate::repl::replica::info_fields(server, &mut field);
             field("connected_slaves", &0);
             field("master_failover_state", &"no-failover");
             field("master_replid", &server.replication_id);

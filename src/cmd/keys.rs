@@ -258,6 +258,10 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let server = ctx.server;
     let (mut keys, mut hits, mut misses, mut expired) = (Vec::new(), 0, 0, 0);
+    let keep_expired = server
+        .keyspace
+        .hide_expired
+        .load(std::sync::atomic::Ordering::Relaxed);
     let next = walk(
         server.keyspace.db(ctx.client.db),
         cursor,
@@ -285,6 +289,10 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
                 }
             }
             if is_expired {
+                // A read-only replica skips the key and leaves it to its master's DEL.
+                if keep_expired {
+                    return Visit::Keep;
+                }
                 expired += 1;
                 return Visit::Remove;
             }

@@ -5,9 +5,10 @@
 //! critical sections are a few hundred nanoseconds. Reads check the deadline first and
 //! delete an expired key on the spot (lazy expiry); [`super::expire`] reaps the rest.
 
+use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::ops::DerefMut;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -30,6 +31,20 @@ pub struct Keyspace {
     hasher: DefaultHashBuilder,
     /// Keys deleted because their deadline passed, lazily or by the active cycle.
     pub expired_keys: AtomicU64,
+    /// Set on a read-only replica: expired keys are hidden from clients but never
+    /// deleted here (the master's DEL removes them), and the master's stream still sees
+    /// them, as Redis 7.0's expireIfNeeded does when `masterhost` is set.
+    pub hide_expired: AtomicBool,
+}
+
+thread_local! {
+    /// True on the thread that applies a master's stream: it sees expired keys as live.
+    static APPLYING_MASTER_STREAM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as the one applying its master's stream (the replica link).
+pub fn applying_master_stream(on: bool) {
+    APPLYING_MASTER_STREAM.with(|flag| flag.set(on));
 }
 
 #[derive(Debug)]
@@ -46,7 +61,51 @@ impl Keyspace {
             dbs: (0..databases).map(|_| Db::new(&hasher)).collect(),
             hasher,
             expired_keys: AtomicU64::new(0),
+            hide_expired: AtomicBool::new(false),
         }
+    }
+
+    /// An empty keyspace that hashes keys as this one does, so its shards can replace
+    /// this one's ([`Keyspace::replace_all`]): a replica loads its snapshot there.
+    pub fn empty_like(&self) -> Keyspace {
+        Keyspace {
+            dbs: (0..self.dbs.len()).map(|_| Db::new(&self.hasher)).collect(),
+            hasher: self.hasher,
+            expired_keys: AtomicU64::new(0),
+            hide_expired: AtomicBool::new(false),
+        }
+    }
+
+    /// Puts every database of `staging` (made by [`Keyspace::empty_like`]) in place of this
+    /// one's at once: every shard is locked first, in the global order, so no command sees
+    /// a mix. Returns the old shards, for the caller to free where it likes.
+    pub fn replace_all(&self, staging: Keyspace) -> Vec<Shard> {
+        let mut live: Vec<MutexGuard<'_, Shard>> = self
+            .dbs
+            .iter()
+            .flat_map(|db| db.shards.iter().map(lock))
+            .collect();
+        let fresh = staging
+            .dbs
+            .into_vec()
+            .into_iter()
+            .flat_map(|db| db.shards.into_vec())
+            .map(|shard| shard.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let old = live
+            .iter_mut()
+            .zip(fresh)
+            .map(|(slot, shard)| std::mem::replace(&mut **slot, shard))
+            .collect();
+        for db in self.dbs.iter() {
+            db.avg_ttl_ms.store(0, Ordering::Relaxed);
+        }
+        old
+    }
+
+    /// Whether an expired key met now is hidden and kept rather than deleted: on a
+    /// read-only replica, except on the thread applying the master's stream.
+    fn keeps_expired(&self) -> bool {
+        self.hide_expired.load(Ordering::Relaxed)
     }
 
     pub fn databases(&self) -> usize {
@@ -70,6 +129,7 @@ impl Keyspace {
             hash,
             key,
             expired_keys: &self.expired_keys,
+            keep_expired: self.keeps_expired(),
         }
     }
 
@@ -100,6 +160,7 @@ impl Keyspace {
             shards,
             keys,
             expired_keys: &self.expired_keys,
+            keep_expired: self.keeps_expired(),
         }
     }
 
@@ -131,6 +192,9 @@ impl Keyspace {
     /// weight equal to its size.
     pub fn random_key(&self, db: usize, now_ms: i64, rng: &mut Rng) -> Option<Bytes> {
         let shards = &self.dbs[db].shards;
+        // A read-only replica keeps expired keys: like Redis' dbRandomKey it gives up
+        // skipping them after 100 draws (the database may hold nothing else).
+        let mut tries_left = 100;
         loop {
             let sizes: Vec<usize> = shards.iter().map(|s| lock(s).len()).collect();
             let total: usize = sizes.iter().sum();
@@ -153,6 +217,13 @@ impl Keyspace {
                 continue;
             }
             if shard.is_expired(n, now_ms) {
+                if self.keeps_expired() {
+                    tries_left -= 1;
+                    if tries_left > 0 {
+                        continue;
+                    }
+                    return Some(Bytes::copy_from_slice(&shard.entry(n).key));
+                }
                 shard.remove_at(n);
                 self.count_expired(1);
                 continue;
@@ -240,6 +311,8 @@ pub struct KeyGuard<'a, S = MutexGuard<'a, Shard>> {
     hash: u64,
     key: &'a [u8],
     expired_keys: &'a AtomicU64,
+    /// See [`Keyspace::hide_expired`], read when the lock was taken.
+    keep_expired: bool,
 }
 
 /// Several keys' shards, locked together by [`Keyspace::lock_keys`].
@@ -248,6 +321,8 @@ pub struct KeysGuard<'a> {
     /// Per key, in the caller's order: its shard's place in `shards`, its hash, the key.
     keys: Vec<(usize, u64, &'a [u8])>,
     expired_keys: &'a AtomicU64,
+    /// See [`Keyspace::hide_expired`], read when the lock was taken.
+    keep_expired: bool,
 }
 
 impl<'a> KeysGuard<'a> {
@@ -259,6 +334,7 @@ impl<'a> KeysGuard<'a> {
             hash,
             key,
             expired_keys: self.expired_keys,
+            keep_expired: self.keep_expired,
         }
     }
 }
@@ -277,6 +353,9 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     pub fn find_live_untouched(&mut self, now_ms: i64) -> Option<usize> {
         let pos = self.shard.find(self.hash, self.key)?;
         if self.shard.is_expired(pos, now_ms) {
+            if self.keep_expired {
+                return APPLYING_MASTER_STREAM.with(Cell::get).then_some(pos);
+            }
             self.shard.remove_at(pos);
             self.expired_keys.fetch_add(1, Ordering::Relaxed);
             return None;

@@ -8,14 +8,14 @@
 //! collections are skipped with a log line, as Redis 7.0 does.
 
 use std::collections::VecDeque;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use super::model::{Item, RdbValue};
-use super::{load, RdbError, Summary};
+use super::{load_exact, RdbError, Summary};
 use crate::config::Config;
 use crate::db::hash::{Hash, Limits};
 use crate::db::stream::Stream;
@@ -52,6 +52,17 @@ impl Options {
     }
 }
 
+impl Options {
+    /// What a replica loading its master's snapshot uses: expired keys are kept until the
+    /// master's DEL arrives.
+    pub fn for_replica(config: &Config, now_ms: i64) -> Options {
+        Options {
+            drop_expired: false,
+            ..Options::for_master(config, now_ms)
+        }
+    }
+}
+
 /// What a load put into the keyspace.
 #[derive(Clone, Copy, Debug)]
 pub struct Loaded {
@@ -69,8 +80,22 @@ pub fn into_keyspace<R: Read>(
     keyspace: &Keyspace,
     options: &Options,
 ) -> Result<Loaded, RdbError> {
+    into_keyspace_exact(
+        BufReader::with_capacity(64 * 1024, reader),
+        keyspace,
+        options,
+    )
+}
+
+/// Like [`into_keyspace`], reading `reader` unbuffered and never past the snapshot's
+/// checksum (see [`super::load_exact`]): a replica's link buffers its socket itself.
+pub fn into_keyspace_exact<R: Read>(
+    reader: R,
+    keyspace: &Keyspace,
+    options: &Options,
+) -> Result<Loaded, RdbError> {
     let (mut loaded, mut expired, mut empty) = (0u64, 0u64, 0u64);
-    let summary = load(reader, |item| -> Result<(), String> {
+    let summary = load_exact(reader, |item| -> Result<(), String> {
         match item {
             Item::Aux { key, value } => log_aux(&key, &value, options.now_ms),
             Item::SelectDb(db) if db >= keyspace.databases() as u64 => {

@@ -81,12 +81,22 @@ pub struct Summary {
 
 /// Decodes the RDB file `reader` holds, calling `sink` with every item in file order.
 /// A sink error stops the load; it is reported as an [`RdbError`] at the item's offset.
-/// Bytes after the EOF opcode (and checksum) are not read.
+/// Bytes after the EOF opcode (and checksum) are not decoded.
 pub fn load<R: Read, E: std::fmt::Display>(
+    reader: R,
+    sink: impl FnMut(Item) -> Result<(), E>,
+) -> Result<Summary, RdbError> {
+    load_exact(BufReader::with_capacity(64 * 1024, reader), sink)
+}
+
+/// Like [`load`], but reads `reader` directly, in small pieces, and never past the
+/// checksum: a replica's link (which buffers the socket itself) goes on with what follows
+/// the snapshot.
+pub fn load_exact<R: Read, E: std::fmt::Display>(
     reader: R,
     mut sink: impl FnMut(Item) -> Result<(), E>,
 ) -> Result<Summary, RdbError> {
-    let mut src = Source::new(BufReader::with_capacity(64 * 1024, reader));
+    let mut src = Source::new(reader);
     let magic = src.array::<9>()?;
     if &magic[..5] != b"REDIS" {
         return Err(RdbError::new(0, "not an RDB file (no REDIS signature)"));

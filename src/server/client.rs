@@ -63,6 +63,9 @@ pub struct Client {
     /// Wall-clock milliseconds when the running command started: the time its deadlines
     /// are compared against (like Redis' command time snapshot). 0 before any command.
     pub command_ms: i64,
+    /// The replica's link applying its master's stream: obeyed even when this server is
+    /// a read-only replica.
+    pub master_link: bool,
     pub handle: Arc<ClientHandle>,
 }
 
@@ -105,6 +108,7 @@ impl Client {
             argv_bytes: 0,
             clock_us: None,
             command_ms: 0,
+            master_link: false,
             handle,
         }
     }

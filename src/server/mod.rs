@@ -134,6 +134,7 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
     crate::rdb::into_keyspace::load_at_startup(&server.keyspace, &config)?;
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
     crate::persist::policy::spawn(server.clone());
+    crate::repl::replica::start(server.clone())?;
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let server = server.clone();
         std::thread::Builder::new()

@@ -1,0 +1,407 @@
+//! The replica side: which master this server follows, the state of its link (what INFO
+//! replication and ROLE report), and REPLICAOF / SLAVEOF.
+//!
+//! The link itself runs on its own thread ([`link`]): it connects, performs the handshake
+//! one step at a time, loads the snapshot into a staging keyspace ([`snapshot`]) and then
+//! applies the master's stream through the dispatcher as the master client. Every
+//! REPLICAOF starts a new generation of the link: the thread drops a link of an older
+//! generation at its next step and starts over with the new master.
+
+mod link;
+mod snapshot;
+
+use std::fmt::Display;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use crate::cmd::{args, Ctx};
+use crate::server::state::Server;
+
+/// Where the link is, in Redis' `repl_state` words (ROLE prints them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LinkState {
+    /// Waiting to (re)connect.
+    Connect,
+    Connecting,
+    /// PING, AUTH, REPLCONF, PSYNC.
+    Handshake,
+    /// Receiving the snapshot.
+    Transfer,
+    Connected,
+}
+
+impl LinkState {
+    fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// The replication ID and offset this server's data corresponds to: what a later
+/// `PSYNC <replid> <offset+1>` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Position {
+    replid: String,
+    offset: i64,
+}
+
+#[derive(Debug)]
+struct State {
+    /// `host`, `port` of the master; None while this server is a master.
+    master: Option<(String, u16)>,
+    generation: u64,
+    link: LinkState,
+    /// Unix seconds when the link went down; None before the first link was up.
+    down_since: Option<u64>,
+    /// The master's position once a sync succeeded (kept across link losses).
+    position: Option<Position>,
+    /// Snapshot size announced with `$<len>` (None for the `$EOF:` form).
+    transfer_size: Option<u64>,
+}
+
+/// The replica side's shared state (one per server).
+#[derive(Debug)]
+pub struct Replica {
+    state: Mutex<State>,
+    /// Wakes the link thread when REPLICAOF changes the master.
+    changed: Condvar,
+    /// True while this server replicates from a master: read on every write command.
+    active: AtomicBool,
+    /// Stream bytes processed and received since the snapshot, added to the position's
+    /// offset (Redis' `reploff` / `read_reploff`).
+    processed: AtomicI64,
+    received: AtomicI64,
+    /// Wall-clock ms of the last bytes from the master; 0 without a link.
+    last_io_ms: AtomicI64,
+    /// Snapshot bytes received so far during a transfer.
+    transfer_read: AtomicU64,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        Replica {
+            state: Mutex::new(State {
+                master: None,
+                generation: 0,
+                link: LinkState::Connect,
+                down_since: None,
+                position: None,
+                transfer_size: None,
+            }),
+            changed: Condvar::new(),
+            active: AtomicBool::new(false),
+            processed: AtomicI64::new(0),
+            received: AtomicI64::new(0),
+            last_io_ms: AtomicI64::new(0),
+            transfer_read: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Replica {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether this server follows a master.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Whether `generation` is still the current REPLICAOF.
+    fn is_current(&self, generation: u64) -> bool {
+        self.state().generation == generation
+    }
+
+    /// Blocks until this server has a master; its generation.
+    fn wait_for_master(&self) -> u64 {
+        let mut state = self.state();
+        while state.master.is_none() {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.generation
+    }
+
+    /// Sleeps up to `pause`, or less when REPLICAOF replaces `generation`.
+    fn pause(&self, generation: u64, pause: Duration) {
+        let state = self.state();
+        if state.generation == generation {
+            let _ = self.changed.wait_timeout(state, pause);
+        }
+    }
+
+    /// The master of `generation`, None once REPLICAOF replaced it.
+    fn target(&self, generation: u64) -> Option<(String, u16)> {
+        let state = self.state();
+        (state.generation == generation)
+            .then(|| state.master.clone())
+            .flatten()
+    }
+
+    fn set_link(&self, generation: u64, link: LinkState) {
+        let mut state = self.state();
+        if state.generation == generation {
+            if link == LinkState::Transfer {
+                self.transfer_read.store(0, Ordering::Relaxed);
+                state.transfer_size = None;
+            }
+            state.link = link;
+        }
+    }
+
+    /// The position to ask the master for (`PSYNC <replid> <offset+1>`), if any.
+    fn cached_position(&self) -> Option<Position> {
+        let state = self.state();
+        state.position.clone().map(|p| Position {
+            offset: p.offset + self.processed.load(Ordering::Relaxed),
+            ..p
+        })
+    }
+
+    /// A sync (full or partial) succeeded: the data now corresponds to `position`.
+    fn synced(&self, generation: u64, position: Position) {
+        let mut state = self.state();
+        if state.generation == generation {
+            state.position = Some(position);
+            state.link = LinkState::Connected;
+            state.down_since = None;
+            self.processed.store(0, Ordering::Relaxed);
+            self.received.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The link of `generation` ended (lost, failed or replaced).
+    fn link_lost(&self, generation: u64) {
+        let mut state = self.state();
+        if state.generation == generation {
+            if state.link == LinkState::Connected || state.down_since.is_none() {
+                state.down_since = Some(unix_secs());
+            }
+            state.link = LinkState::Connect;
+        }
+        self.last_io_ms.store(0, Ordering::Relaxed);
+    }
+
+    fn record_io(&self) {
+        self.last_io_ms
+            .store(crate::db::now_ms(), Ordering::Relaxed);
+    }
+
+    /// The offset `REPLCONF ACK` reports: the stream processed so far.
+    fn ack_offset(&self) -> i64 {
+        let base = self.state().position.as_ref().map_or(0, |p| p.offset);
+        base + self.processed.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts the link thread, which follows whatever master REPLICAOF (or `replicaof` at
+/// start-up) names, for the life of the process.
+pub fn start(server: Arc<Server>) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name("replica-link".into())
+        .spawn(move || {
+            crate::db::keyspace::applying_master_stream(true);
+            loop {
+                let generation = server.replica.wait_for_master();
+                link::run(&server, generation);
+            }
+        })
+        .map(drop)
+        .map_err(|e| format!("cannot start the replication link thread: {e}"))
+}
+
+/// Makes this server a replica of `host`:`port` or, with None, a master again. The data
+/// stays as it is either way; the link thread picks the change up at its next step.
+pub fn set_master(server: &Server, master: Option<(String, u16)>) {
+    let replica = &server.replica;
+    let mut state = replica.state();
+    state.generation += 1;
+    state.master = master.clone();
+    state.link = LinkState::Connect;
+    state.down_since = None;
+    if master.is_none() {
+        state.position = None;
+    }
+    let read_only = server.config.hot.replica_read_only.load(Ordering::Relaxed);
+    replica.active.store(master.is_some(), Ordering::Relaxed);
+    server
+        .keyspace
+        .hide_expired
+        .store(master.is_some() && read_only, Ordering::Relaxed);
+    replica.processed.store(0, Ordering::Relaxed);
+    replica.received.store(0, Ordering::Relaxed);
+    drop(state);
+    replica.changed.notify_all();
+}
+
+/// `REPLICAOF host port` / `REPLICAOF NO ONE` (and SLAVEOF), as Redis 7.0 answers them.
+pub fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) {
+    let (host, port) = (&argv[1], &argv[2]);
+    let server = ctx.server;
+    if args::is(host, "no") && args::is(port, "one") {
+        if server.replica.is_active() {
+            set_master(server, None);
+            crate::notice!(
+                "MASTER MODE enabled (user request from 'id={} addr={}')",
+                ctx.client.id,
+                ctx.client.addr
+            );
+        }
+        return ctx.reply.ok();
+    }
+    let Some(port) = args::parse_i64(port)
+        .filter(|p| (0..=65535).contains(p))
+        .map(|p| p as u16)
+    else {
+        return ctx.reply.error("ERR Invalid master port");
+    };
+    let host = String::from_utf8_lossy(host).into_owned();
+    let current = server.replica.state().master.clone();
+    if current.is_some_and(|(h, p)| h.eq_ignore_ascii_case(&host) && p == port) {
+        crate::notice!(
+            "REPLICAOF would result into synchronization with the master we are already \
+             connected with. No operation performed."
+        );
+        return ctx.reply.simple("OK Already connected to specified master");
+    }
+    set_master(server, Some((host.clone(), port)));
+    crate::notice!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        ctx.client.id,
+        ctx.client.addr
+    );
+    ctx.reply.ok();
+}
+
+/// `replicaof "host port"` from the config file or `--replicaof`: the master to follow
+/// from start-up, or an error naming what is wrong.
+pub fn parse_replicaof(value: &str) -> Result<Option<(String, u16)>, String> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    match words.as_slice() {
+        [] => Ok(None),
+        [no, one] if no.eq_ignore_ascii_case("no") && one.eq_ignore_ascii_case("one") => Ok(None),
+        [host, port] => port
+            .parse::<u16>()
+            .map(|port| Some((host.to_string(), port)))
+            .map_err(|_| format!("replicaof: invalid master port '{port}'")),
+        _ => Err(format!(
+            "replicaof: expected \"<host> <port>\", got '{value}'"
+        )),
+    }
+}
+
+/// The replica-only fields of INFO replication, after `role:slave`, in Redis 7.0.15's
+/// order. Nothing on a master.
+pub fn info_fields(server: &Server, field: &mut dyn FnMut(&str, &dyn Display)) {
+    let replica = &server.replica;
+    let state = replica.state();
+    let Some((host, port)) = &state.master else {
+        return;
+    };
+    let last_io_ms = replica.last_io_ms.load(Ordering::Relaxed);
+    let connected = state.link == LinkState::Connected;
+    let offset = match &state.position {
+        Some(p) => p.offset + replica.processed.load(Ordering::Relaxed),
+        None => 0,
+    };
+    let read_offset = match &state.position {
+        Some(p) => p.offset + replica.received.load(Ordering::Relaxed),
+        None => 0,
+    };
+    field("master_host", host);
+    field("master_port", port);
+    field("master_link_status", &if connected { "up" } else { "down" });
+    let last_io = if connected && last_io_ms > 0 {
+        (crate::db::now_ms() - last_io_ms).max(0) / 1000
+    } else {
+        -1
+    };
+    field("master_last_io_seconds_ago", &last_io);
+    let transferring = state.link == LinkState::Transfer;
+    field("master_sync_in_progress", &u8::from(transferring));
+    field("slave_read_repl_offset", &read_offset);
+    field("slave_repl_offset", &offset);
+    if transferring {
+        let read = replica.transfer_read.load(Ordering::Relaxed);
+        let total = state.transfer_size.unwrap_or(0);
+        let perc = if total > 0 {
+            read as f64 / total as f64 * 100.0
+        } else {
+            0.0
+        };
+        field("master_sync_total_bytes", &total);
+        field("master_sync_read_bytes", &read);
+        field("master_sync_left_bytes", &total.saturating_sub(read));
+        field("master_sync_perc", &format!("{perc:.2}"));
+        let io_ago = (crate::db::now_ms() - last_io_ms).max(0) / 1000;
+        field("master_sync_last_io_seconds_ago", &io_ago);
+    }
+    if !connected {
+        let down = state
+            .down_since
+            .map_or(-1, |since| unix_secs().saturating_sub(since) as i64);
+        field("master_link_down_since_seconds", &down);
+    }
+    field("slave_priority", &server.config.get_int("replica-priority"));
+    field(
+        "slave_read_only",
+        &u8::from(server.config.hot.replica_read_only.load(Ordering::Relaxed)),
+    );
+    field(
+        "replica_announced",
+        &u8::from(server.config.get_bool("replica-announced")),
+    );
+}
+
+/// ROLE on a replica: `slave`, host, port, link state, offset (-1 without a link). False
+/// on a master (the caller answers the master form).
+pub fn role_reply(ctx: &mut Ctx) -> bool {
+    let replica = &ctx.server.replica;
+    let state = replica.state();
+    let Some((host, port)) = &state.master else {
+        return false;
+    };
+    let offset = match (&state.position, state.link) {
+        (Some(p), LinkState::Connected) => p.offset + replica.processed.load(Ordering::Relaxed),
+        _ => -1,
+    };
+    ctx.reply.array(5);
+    ctx.reply.bulk(b"slave");
+    ctx.reply.bulk(host.as_bytes());
+    ctx.reply.int(i64::from(*port));
+    ctx.reply.bulk(state.link.role_name().as_bytes());
+    ctx.reply.int(offset);
+    true
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicaof_setting_is_host_and_port_or_nothing() {
+        assert_eq!(
+            parse_replicaof("localhost 6379"),
+            Ok(Some(("localhost".into(), 6379)))
+        );
+        assert_eq!(parse_replicaof(""), Ok(None));
+        assert_eq!(parse_replicaof("no one"), Ok(None));
+        assert!(parse_replicaof("localhost").is_err());
+        assert!(parse_replicaof("localhost 70000").is_err());
+    }
+}
