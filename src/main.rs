@@ -70,7 +70,7 @@ fn run(cli: cli::Cli) -> Result<(), String> {
     );
     notice!("Ready to accept connections tcp");
     if master.is_some() {
-        ringkv::repl::replica::set_master(&server, master);
+        ringkv::repl::replica::set_master(&server, master, true);
     }
     loop {
         let signal = signals.wait();

@@ -210,26 +210,28 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_error_replies", &load(&stats.error_replies));
         }
         "replication" => {
-            let role = if server.replica.is_active() {
-                "slave"
-            } else {
-                "master"
+            let role = match server.repl.role() {
+                crate::repl::Role::Master => "master",
+                crate::repl::Role::Replica => "slave",
             };
             field("role", &role);
+            // Before the stream lock: the replica fields read the stream themselves.
             crate::repl::replica::info_fields(server, &mut field);
+            let stream = server.repl.stream();
             field("connected_slaves", &0);
             field("master_failover_state", &"no-failover");
-            field("master_replid", &server.replication_id);
-            field(
-                "master_replid2",
-                &"0000000000000000000000000000000000000000",
-            );
-            field("master_repl_offset", &0);
-            field("second_repl_offset", &-1);
-            field("repl_backlog_active", &0);
+            field("master_replid", &stream.replid);
+            field("master_replid2", &stream.replid2);
+            field("master_repl_offset", &stream.offset());
+            field("second_repl_offset", &stream.second_replid_offset);
+            let backlog = stream.backlog();
+            field("repl_backlog_active", &u8::from(backlog.is_some()));
             field("repl_backlog_size", &server.config.get("repl-backlog-size"));
-            field("repl_backlog_first_byte_offset", &0);
-            field("repl_backlog_histlen", &0);
+            field(
+                "repl_backlog_first_byte_offset",
+                &backlog.map_or(0, |b| b.first_offset()),
+            );
+            field("repl_backlog_histlen", &backlog.map_or(0, |b| b.histlen()));
         }
         "cpu" => {
             let (user, system) = cpu_seconds();

@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::{Repl, Role};
 use crate::cmd::{args, Ctx};
 use crate::server::state::Server;
 
@@ -46,8 +47,8 @@ impl LinkState {
     }
 }
 
-/// The replication ID and offset this server's data corresponds to: what a later
-/// `PSYNC <replid> <offset+1>` asks for.
+/// A replication ID and offset: what `+FULLRESYNC` announces and what `PSYNC <replid>
+/// <offset+1>` asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Position {
     replid: String,
@@ -62,8 +63,9 @@ struct State {
     link: LinkState,
     /// Unix seconds when the link went down; None before the first link was up.
     down_since: Option<u64>,
-    /// The master's position once a sync succeeded (kept across link losses).
-    position: Option<Position>,
+    /// Whether this server's stream (its replid and offset) holds a history the master
+    /// may continue: after a sync, or when a master was turned into a replica.
+    cached: bool,
     /// Snapshot size announced with `$<len>` (None for the `$EOF:` form).
     transfer_size: Option<u64>,
 }
@@ -76,10 +78,9 @@ pub struct Replica {
     changed: Condvar,
     /// True while this server replicates from a master: read on every write command.
     active: AtomicBool,
-    /// Stream bytes processed and received since the snapshot, added to the position's
-    /// offset (Redis' `reploff` / `read_reploff`).
-    processed: AtomicI64,
-    received: AtomicI64,
+    /// Stream bytes received but not applied yet (`slave_read_repl_offset` minus
+    /// `slave_repl_offset`).
+    unapplied: AtomicI64,
     /// Wall-clock ms of the last bytes from the master; 0 without a link.
     last_io_ms: AtomicI64,
     /// Snapshot bytes received so far during a transfer.
@@ -94,13 +95,12 @@ impl Default for Replica {
                 generation: 0,
                 link: LinkState::Connect,
                 down_since: None,
-                position: None,
+                cached: false,
                 transfer_size: None,
             }),
             changed: Condvar::new(),
             active: AtomicBool::new(false),
-            processed: AtomicI64::new(0),
-            received: AtomicI64::new(0),
+            unapplied: AtomicI64::new(0),
             last_io_ms: AtomicI64::new(0),
             transfer_read: AtomicU64::new(0),
         }
@@ -159,23 +159,25 @@ impl Replica {
     }
 
     /// The position to ask the master for (`PSYNC <replid> <offset+1>`), if any.
-    fn cached_position(&self) -> Option<Position> {
-        let state = self.state();
-        state.position.clone().map(|p| Position {
-            offset: p.offset + self.processed.load(Ordering::Relaxed),
-            ..p
+    fn cached_position(&self, repl: &Repl) -> Option<Position> {
+        if !self.state().cached {
+            return None;
+        }
+        let stream = repl.stream();
+        Some(Position {
+            replid: stream.replid.clone(),
+            offset: stream.offset() as i64,
         })
     }
 
-    /// A sync (full or partial) succeeded: the data now corresponds to `position`.
-    fn synced(&self, generation: u64, position: Position) {
+    /// A sync succeeded: the link is up and its history can be continued later.
+    fn synced(&self, generation: u64) {
         let mut state = self.state();
         if state.generation == generation {
-            state.position = Some(position);
+            state.cached = true;
             state.link = LinkState::Connected;
             state.down_since = None;
-            self.processed.store(0, Ordering::Relaxed);
-            self.received.store(0, Ordering::Relaxed);
+            self.unapplied.store(0, Ordering::Relaxed);
         }
     }
 
@@ -183,7 +185,7 @@ impl Replica {
     fn link_lost(&self, generation: u64) {
         let mut state = self.state();
         if state.generation == generation {
-            if state.link == LinkState::Connected || state.down_since.is_none() {
+            if state.link == LinkState::Connected {
                 state.down_since = Some(unix_secs());
             }
             state.link = LinkState::Connect;
@@ -194,12 +196,6 @@ impl Replica {
     fn record_io(&self) {
         self.last_io_ms
             .store(crate::db::now_ms(), Ordering::Relaxed);
-    }
-
-    /// The offset `REPLCONF ACK` reports: the stream processed so far.
-    fn ack_offset(&self) -> i64 {
-        let base = self.state().position.as_ref().map_or(0, |p| p.offset);
-        base + self.processed.load(Ordering::Relaxed)
     }
 }
 
@@ -221,24 +217,46 @@ pub fn start(server: Arc<Server>) -> Result<(), String> {
 
 /// Makes this server a replica of `host`:`port` or, with None, a master again. The data
 /// stays as it is either way; the link thread picks the change up at its next step.
-pub fn set_master(server: &Server, master: Option<(String, u16)>) {
+pub fn set_master(server: &Server, master: Option<(String, u16)>, at_startup: bool) {
     let replica = &server.replica;
     let mut state = replica.state();
     state.generation += 1;
+    let was_replica = state.master.is_some();
     state.master = master.clone();
     state.link = LinkState::Connect;
     state.down_since = None;
-    if master.is_none() {
-        state.position = None;
-    }
     let read_only = server.config.hot.replica_read_only.load(Ordering::Relaxed);
     replica.active.store(master.is_some(), Ordering::Relaxed);
     server
         .keyspace
         .hide_expired
         .store(master.is_some() && read_only, Ordering::Relaxed);
-    replica.processed.store(0, Ordering::Relaxed);
-    replica.received.store(0, Ordering::Relaxed);
+    replica.unapplied.store(0, Ordering::Relaxed);
+    match (was_replica, master.is_some()) {
+        // Promoted: a new history starts here; the master's id stays valid up to this
+        // offset, so this server's own replicas (and former siblings) can continue.
+        (true, false) => {
+            let mut stream = server.repl.stream();
+            stream.shift_replid();
+            stream.forget_selected_db();
+            crate::notice!(
+                "Setting secondary replication ID to {}, valid up to offset: {}. New \
+                 replication ID is {}",
+                stream.replid2,
+                stream.second_replid_offset,
+                stream.replid
+            );
+            drop(stream);
+            server.repl.set_role(Role::Master);
+        }
+        // A master turned replica offers its own history to the new master (Redis'
+        // replicationCacheMasterUsingMyself); at start-up there is none yet.
+        (false, true) => {
+            state.cached = !at_startup;
+            server.repl.set_role(Role::Replica);
+        }
+        _ => {}
+    }
     drop(state);
     replica.changed.notify_all();
 }
@@ -249,7 +267,7 @@ pub fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) {
     let server = ctx.server;
     if args::is(host, "no") && args::is(port, "one") {
         if server.replica.is_active() {
-            set_master(server, None);
+            set_master(server, None, false);
             crate::notice!(
                 "MASTER MODE enabled (user request from 'id={} addr={}')",
                 ctx.client.id,
@@ -273,7 +291,7 @@ pub fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) {
         );
         return ctx.reply.simple("OK Already connected to specified master");
     }
-    set_master(server, Some((host.clone(), port)));
+    set_master(server, Some((host.clone(), port)), false);
     crate::notice!(
         "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
         ctx.client.id,
@@ -309,14 +327,8 @@ pub fn info_fields(server: &Server, field: &mut dyn FnMut(&str, &dyn Display)) {
     };
     let last_io_ms = replica.last_io_ms.load(Ordering::Relaxed);
     let connected = state.link == LinkState::Connected;
-    let offset = match &state.position {
-        Some(p) => p.offset + replica.processed.load(Ordering::Relaxed),
-        None => 0,
-    };
-    let read_offset = match &state.position {
-        Some(p) => p.offset + replica.received.load(Ordering::Relaxed),
-        None => 0,
-    };
+    let offset = server.repl.stream().offset() as i64;
+    let read_offset = offset + replica.unapplied.load(Ordering::Relaxed);
     field("master_host", host);
     field("master_port", port);
     field("master_link_status", &if connected { "up" } else { "down" });
@@ -370,8 +382,8 @@ pub fn role_reply(ctx: &mut Ctx) -> bool {
     let Some((host, port)) = &state.master else {
         return false;
     };
-    let offset = match (&state.position, state.link) {
-        (Some(p), LinkState::Connected) => p.offset + replica.processed.load(Ordering::Relaxed),
+    let offset = match state.link {
+        LinkState::Connected => ctx.server.repl.stream().offset() as i64,
         _ => -1,
     };
     ctx.reply.array(5);

@@ -84,7 +84,8 @@ pub struct Server {
     pub startup: StartupInfo,
     /// 40 hex characters identifying this run (INFO run_id, replication id).
     pub run_id: String,
-    pub replication_id: String,
+    /// Role, replication ids, offset and backlog.
+    pub repl: crate::repl::Repl,
     pub started: Instant,
     pub started_unix: u64,
     /// SAVE/BGSAVE state, LASTSAVE, the change counter's mark.
@@ -108,7 +109,7 @@ impl Server {
             monitors: Monitors::default(),
             startup,
             run_id: random_hex_id(),
-            replication_id: random_hex_id(),
+            repl: crate::repl::Repl::default(),
             started: Instant::now(),
             persistence: Arc::default(),
             replica: Default::default(),

@@ -78,7 +78,7 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
     crate::notice!("MASTER <-> REPLICA sync started");
     replica.set_link(generation, LinkState::Handshake);
     handshake(server, &mut conn)?;
-    let cached = replica.cached_position();
+    let cached = replica.cached_position(&server.repl);
     match &cached {
         Some(p) => {
             crate::notice!(
@@ -108,17 +108,26 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
         );
         replica.set_link(generation, LinkState::Transfer);
         snapshot::receive(server, &mut conn, generation)?;
-        replica.synced(generation, position);
+        let backlog_size = server.config.get_int("repl-backlog-size").max(1) as usize;
+        server
+            .repl
+            .stream()
+            .reset(&position.replid, position.offset as u64, backlog_size);
+        replica.synced(generation);
         crate::notice!("MASTER <-> REPLICA sync: Finished with success");
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
-        let mut position = cached.ok_or_else(|| sync_error("+CONTINUE without a PSYNC"))?;
+        let position = cached.ok_or_else(|| sync_error("+CONTINUE without a PSYNC"))?;
         crate::notice!("Successful partial resynchronization with master.");
         let new_id = rest.trim();
         if !new_id.is_empty() && new_id != position.replid {
+            // The master's history goes on under a new id (it was promoted): ours
+            // follows, the old id stays valid up to here for our own replicas.
+            let mut stream = server.repl.stream();
+            stream.replid2 = std::mem::replace(&mut stream.replid, new_id.to_string());
+            stream.second_replid_offset = position.offset + 1;
             crate::notice!("Master replication ID changed to {new_id}");
-            position.replid = new_id.to_string();
         }
-        replica.synced(generation, position);
+        replica.synced(generation);
         crate::notice!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
     } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
         return Err(LinkError::Failed(format!(
@@ -130,7 +139,7 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
         )));
     }
     // The first ACK at once: a diskless Redis master puts the replica online on it.
-    conn.send_ack(replica.ack_offset())?;
+    conn.send_ack(ack_offset(server))?;
     follow(server, &mut conn)
 }
 
@@ -196,6 +205,10 @@ fn parse_fullresync(rest: &str) -> Option<Position> {
 /// offset processed before it, an ACK every second.
 fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
     let replica = &server.replica;
+    // The stream's bytes as received, appended to this server's own stream as each
+    // command is applied: sub-replicas get exactly the master's stream and offsets.
+    let mut raw = conn.buf.clone();
+    replica.unapplied.store(raw.len() as i64, Ordering::Relaxed);
     let mut client = master_client(server, conn);
     let mut parser = RequestParser::new();
     let mut reply = Reply::new();
@@ -209,12 +222,13 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
         loop {
             let before = conn.buf.len();
             let parsed = parser.parse(&mut conn.buf, &limits, &mut argv);
-            let used = (before - conn.buf.len()) as i64;
+            let used = before - conn.buf.len();
             match parsed {
-                Ok(true) if is_getack(&argv) => conn.send_ack(replica.ack_offset())?,
+                // The offset answered excludes the GETACK itself.
+                Ok(true) if is_getack(&argv) => conn.send_ack(ack_offset(server))?,
                 Ok(true) => apply(server, &mut client, &mut reply, &argv),
                 Ok(false) => {
-                    replica.processed.fetch_add(used, Ordering::Relaxed);
+                    applied(server, &mut raw, used);
                     break;
                 }
                 Err(error) => {
@@ -224,10 +238,10 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
                     )))
                 }
             }
-            replica.processed.fetch_add(used, Ordering::Relaxed);
+            applied(server, &mut raw, used);
         }
         if last_ack.elapsed() >= ACK_EVERY {
-            conn.send_ack(replica.ack_offset())?;
+            conn.send_ack(ack_offset(server))?;
             last_ack = Instant::now();
             // CONFIG SET replica-read-only may have changed since the last tick.
             let read_only = server.config.hot.replica_read_only.load(Ordering::Relaxed);
@@ -238,7 +252,8 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
         }
         match conn.read_some() {
             Ok(Some(n)) => {
-                replica.received.fetch_add(n as i64, Ordering::Relaxed);
+                raw.extend_from_slice(&conn.buf[conn.buf.len() - n..]);
+                replica.unapplied.fetch_add(n as i64, Ordering::Relaxed);
             }
             Ok(None) => {}
             Err(LinkError::Failed(_)) => {
@@ -249,6 +264,22 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
             Err(replaced) => return Err(replaced),
         }
     }
+}
+
+/// `used` bytes of the stream were applied: they join this server's own stream.
+fn applied(server: &Server, raw: &mut BytesMut, used: usize) {
+    if used > 0 {
+        server.repl.append_raw(&raw.split_to(used));
+        server
+            .replica
+            .unapplied
+            .fetch_sub(used as i64, Ordering::Relaxed);
+    }
+}
+
+/// The offset `REPLCONF ACK` reports: the stream applied so far.
+fn ack_offset(server: &Server) -> i64 {
+    server.repl.stream().offset() as i64
 }
 
 fn is_getack(argv: &[Bytes]) -> bool {
