@@ -317,6 +317,28 @@ fn replicaof_no_one_promotes_and_keeps_the_data_and_history() {
     r.expect(&["GET", "a"], "$1\r\n2\r\n");
 }
 
+#[test]
+fn a_password_protected_master_gets_auth_with_masterauth() {
+    if !redis_server_available() {
+        return;
+    }
+    let master = Server::start_redis_with(&[("requirepass", "s3cret")]);
+    let replicaof = format!("127.0.0.1 {}", master.port());
+    let replica = Server::start_ringkv(
+        Backend::Epoll,
+        &[("replicaof", &replicaof), ("masterauth", "s3cret")],
+    );
+    let mut r = replica.client();
+    wait_until("the link to come up", || {
+        info(&mut r, "replication", "master_link_status") == "up"
+    });
+    let mut m = master.client();
+    m.expect(&["AUTH", "s3cret"], "+OK\r\n");
+    m.expect(&["SET", "k", "v"], "+OK\r\n");
+    caught_up(&mut m, &mut r);
+    r.expect(&["GET", "k"], "$1\r\nv\r\n");
+}
+
 // ---- a fake master on a raw socket ----
 
 /// An RDB file of version `version` holding string keys (checksum "not computed").

@@ -467,3 +467,23 @@ impl<'r> Conn<'r> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fullresync_needs_a_40_character_id_and_an_offset() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            parse_fullresync(&format!("{id} 42")),
+            Some(Position {
+                replid: id.into(),
+                offset: 42
+            })
+        );
+        for bad in ["", "abc 1", id, &format!("{id} -1"), &format!("{id} x")] {
+            assert_eq!(parse_fullresync(bad), None, "{bad}");
+        }
+    }
+}

@@ -190,3 +190,20 @@ impl Read for SnapshotReader<'_, '_> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_headers_are_a_length_or_a_40_byte_mark() {
+        assert!(matches!(parse_header("$88"), Ok(Form::Length(88))));
+        let mark = "a".repeat(40);
+        assert!(
+            matches!(parse_header(&format!("$EOF:{mark}")), Ok(Form::Mark(m)) if m == mark.as_bytes())
+        );
+        for bad in ["$EOF:short", "$-1", "$", "+OK", "-ERR no", "$12x"] {
+            assert!(parse_header(bad).is_err(), "{bad}");
+        }
+    }
+}
