@@ -70,6 +70,32 @@ fn caught_up(master: &mut Client, replica: &mut Client) -> i64 {
     offset
 }
 
+/// A redis-server master, prepared by `setup` (through its client), and a ringkv replica
+/// of it whose link is up; None (skip) without redis-server.
+struct Pair {
+    master: Server,
+    m: Client,
+    replica: Server,
+    r: Client,
+}
+
+fn pair(diskless: bool, backend: Backend, setup: impl FnOnce(&mut Client)) -> Option<Pair> {
+    if !redis_server_available() {
+        return None;
+    }
+    let master = redis_master(diskless);
+    let mut m = master.client();
+    setup(&mut m);
+    let replica = ringkv_replica_of(master.port(), backend);
+    let r = replica.client();
+    Some(Pair {
+        master,
+        m,
+        replica,
+        r,
+    })
+}
+
 fn digest(client: &mut Client) -> String {
     client.cmd_resp(&["DEBUG", "DIGEST"]).text()
 }
@@ -113,14 +139,15 @@ fn fill_every_type(c: &mut Client) {
 }
 
 fn full_sync_copies_every_type(diskless: bool) {
-    if !redis_server_available() {
+    let Some(Pair {
+        master,
+        mut m,
+        replica,
+        mut r,
+    }) = pair(diskless, Backend::Uring, fill_every_type)
+    else {
         return;
-    }
-    let master = redis_master(diskless);
-    let mut m = master.client();
-    fill_every_type(&mut m);
-    let replica = ringkv_replica_of(master.port(), Backend::Uring);
-    let mut r = replica.client();
+    };
     caught_up(&mut m, &mut r);
     assert_eq!(digest(&mut r), digest(&mut m));
     let target = if diskless {
@@ -149,14 +176,17 @@ fn full_sync_from_a_disk_based_redis_master_copies_every_type() {
 
 #[test]
 fn follows_the_stream_with_equal_offsets_and_counts_for_wait() {
-    if !redis_server_available() {
+    let Some(Pair {
+        mut m,
+        mut r,
+        master: _master,
+        replica: _replica,
+    }) = pair(true, Backend::Epoll, |m| {
+        m.expect(&["SET", "before", "1"], "+OK\r\n")
+    })
+    else {
         return;
-    }
-    let master = redis_master(true);
-    let mut m = master.client();
-    m.expect(&["SET", "before", "1"], "+OK\r\n");
-    let replica = ringkv_replica_of(master.port(), Backend::Epoll);
-    let mut r = replica.client();
+    };
     // Commands of the types ringkv has commands for (hashes, sorted sets and streams
     // arrive through the snapshot only, until their commands exist).
     m.expect(&["SET", "str", "hello"], "+OK\r\n");
@@ -207,14 +237,17 @@ fn follows_the_stream_with_equal_offsets_and_counts_for_wait() {
 
 #[test]
 fn expired_keys_are_hidden_until_the_masters_del_arrives() {
-    if !redis_server_available() {
+    let Some(Pair {
+        mut m,
+        mut r,
+        master: _master,
+        replica: _replica,
+    }) = pair(true, Backend::Uring, |m| {
+        m.expect(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"], "+OK\r\n")
+    })
+    else {
         return;
-    }
-    let master = redis_master(true);
-    let mut m = master.client();
-    m.expect(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"], "+OK\r\n");
-    let replica = ringkv_replica_of(master.port(), Backend::Uring);
-    let mut r = replica.client();
+    };
     m.expect(&["SET", "short", "v", "PX", "200"], "+OK\r\n");
     m.expect(&["SET", "long", "v"], "+OK\r\n");
     caught_up(&mut m, &mut r);
@@ -234,12 +267,15 @@ fn expired_keys_are_hidden_until_the_masters_del_arrives() {
 
 #[test]
 fn client_writes_are_refused_as_read_only_also_in_multi() {
-    if !redis_server_available() {
+    let Some(Pair {
+        master,
+        mut r,
+        m: _m,
+        replica: _replica,
+    }) = pair(true, Backend::Epoll, |_| {})
+    else {
         return;
-    }
-    let master = redis_master(true);
-    let replica = ringkv_replica_of(master.port(), Backend::Epoll);
-    let mut r = replica.client();
+    };
     let readonly = "-READONLY You can't write against a read only replica.\r\n";
     r.expect(&["SET", "k", "v"], readonly);
     r.expect(&["DEL", "k"], readonly);
@@ -259,14 +295,17 @@ fn client_writes_are_refused_as_read_only_also_in_multi() {
 
 #[test]
 fn a_killed_link_resumes_with_a_partial_resync() {
-    if !redis_server_available() {
+    let Some(Pair {
+        mut m,
+        replica,
+        mut r,
+        master: _master,
+    }) = pair(true, Backend::Uring, |m| {
+        m.expect(&["SET", "a", "1"], "+OK\r\n")
+    })
+    else {
         return;
-    }
-    let master = redis_master(true);
-    let mut m = master.client();
-    m.expect(&["SET", "a", "1"], "+OK\r\n");
-    let replica = ringkv_replica_of(master.port(), Backend::Uring);
-    let mut r = replica.client();
+    };
     caught_up(&mut m, &mut r);
     assert_eq!(info(&mut m, "stats", "sync_partial_ok"), "0");
     assert_eq!(m.cmd_resp(&["CLIENT", "KILL", "TYPE", "replica"]).int(), 1);
@@ -282,14 +321,17 @@ fn a_killed_link_resumes_with_a_partial_resync() {
 
 #[test]
 fn replicaof_no_one_promotes_and_keeps_the_data_and_history() {
-    if !redis_server_available() {
+    let Some(Pair {
+        master,
+        mut m,
+        mut r,
+        replica: _replica,
+    }) = pair(true, Backend::Epoll, |m| {
+        m.expect(&["SET", "a", "1"], "+OK\r\n")
+    })
+    else {
         return;
-    }
-    let master = redis_master(true);
-    let mut m = master.client();
-    m.expect(&["SET", "a", "1"], "+OK\r\n");
-    let replica = ringkv_replica_of(master.port(), Backend::Epoll);
-    let mut r = replica.client();
+    };
     let offset = caught_up(&mut m, &mut r);
     let port = master.port().to_string();
     r.expect(
