@@ -574,6 +574,13 @@ fn garbage_truncation_or_a_master_gone_mid_snapshot_keep_the_previous_data() {
     link.expect_ack(0);
     drop(link);
     let mut r = replica.client();
+    wait_until("the link to be seen down", || {
+        info(&mut r, "replication", "master_link_status") == "down"
+    });
+    let down: i64 = info(&mut r, "replication", "master_link_down_since_seconds")
+        .parse()
+        .unwrap();
+    assert!((0..5).contains(&down), "{down}");
     let big = rdb(10, &[("new", "value")]);
     let failures: Vec<Vec<u8>> = vec![
         // Garbage instead of an RDB.

@@ -76,6 +76,10 @@ pub struct Replica {
     state: Mutex<State>,
     /// Wakes the link thread when REPLICAOF changes the master.
     changed: Condvar,
+    /// Held by the link while it applies the master's data and by REPLICAOF while it
+    /// switches: after REPLICAOF nothing of the old master is applied. Lock order:
+    /// `applying`, `state`, then the stream.
+    applying_lock: Mutex<()>,
     /// True while this server replicates from a master: read on every write command.
     active: AtomicBool,
     /// Stream bytes received but not applied yet (`slave_read_repl_offset` minus
@@ -99,6 +103,7 @@ impl Default for Replica {
                 transfer_size: None,
             }),
             changed: Condvar::new(),
+            applying_lock: Mutex::new(()),
             active: AtomicBool::new(false),
             unapplied: AtomicI64::new(0),
             last_io_ms: AtomicI64::new(0),
@@ -120,6 +125,16 @@ impl Replica {
     /// Whether `generation` is still the current REPLICAOF.
     fn is_current(&self, generation: u64) -> bool {
         self.state().generation == generation
+    }
+
+    /// The right to apply the master's data, while `generation` is current.
+    fn applying(&self, generation: u64) -> Result<MutexGuard<'_, ()>, link::LinkError> {
+        let guard = self.applying_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.is_current(generation) {
+            Ok(guard)
+        } else {
+            Err(link::LinkError::Replaced)
+        }
     }
 
     /// Blocks until this server has a master; its generation.
@@ -219,6 +234,10 @@ pub fn start(server: Arc<Server>) -> Result<(), String> {
 /// stays as it is either way; the link thread picks the change up at its next step.
 pub fn set_master(server: &Server, master: Option<(String, u16)>, at_startup: bool) {
     let replica = &server.replica;
+    let _applying = replica
+        .applying_lock
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let mut state = replica.state();
     state.generation += 1;
     let was_replica = state.master.is_some();
@@ -265,6 +284,12 @@ pub fn set_master(server: &Server, master: Option<(String, u16)>, at_startup: bo
 pub fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) {
     let (host, port) = (&argv[1], &argv[2]);
     let server = ctx.server;
+    // The link applies its master's stream while holding the switch lock.
+    if ctx.client.master_link {
+        return ctx
+            .reply
+            .error("ERR REPLICAOF is not allowed from the master's stream");
+    }
     if args::is(host, "no") && args::is(port, "one") {
         if server.replica.is_active() {
             set_master(server, None, false);

@@ -107,7 +107,10 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
             position.offset
         );
         replica.set_link(generation, LinkState::Transfer);
-        snapshot::receive(server, &mut conn, generation)?;
+        let staging = snapshot::receive(server, &mut conn)?;
+        let _applying = replica.applying(generation)?;
+        crate::notice!("MASTER <-> REPLICA sync: Flushing old data");
+        drop(server.keyspace.replace_all(staging));
         let backlog_size = server.config.get_int("repl-backlog-size").max(1) as usize;
         server
             .repl
@@ -117,6 +120,7 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
         crate::notice!("MASTER <-> REPLICA sync: Finished with success");
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         let position = cached.ok_or_else(|| sync_error("+CONTINUE without a PSYNC"))?;
+        let _applying = replica.applying(generation)?;
         crate::notice!("Successful partial resynchronization with master.");
         let new_id = rest.trim();
         if !new_id.is_empty() && new_id != position.replid {
@@ -219,6 +223,9 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
     };
     let mut last_ack = Instant::now();
     loop {
+        // Held while applying what was read: once REPLICAOF returns, nothing more from
+        // the old master is applied.
+        let applying = replica.applying(conn.generation)?;
         loop {
             let before = conn.buf.len();
             let parsed = parser.parse(&mut conn.buf, &limits, &mut argv);
@@ -240,6 +247,7 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
             }
             applied(server, &mut raw, used);
         }
+        drop(applying);
         if last_ack.elapsed() >= ACK_EVERY {
             conn.send_ack(ack_offset(server))?;
             last_ack = Instant::now();

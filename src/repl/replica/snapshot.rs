@@ -19,6 +19,7 @@ use std::time::Instant;
 use bytes::Buf;
 
 use super::link::{Conn, LinkError};
+use crate::db::Keyspace;
 use crate::rdb::into_keyspace::{into_keyspace_exact, Options};
 use crate::server::state::Server;
 
@@ -31,8 +32,9 @@ enum Form {
     Mark(Vec<u8>),
 }
 
-/// Receives the snapshot that follows `+FULLRESYNC` and swaps it in.
-pub(super) fn receive(server: &Server, conn: &mut Conn, generation: u64) -> Result<(), LinkError> {
+/// Receives the snapshot that follows `+FULLRESYNC` into a staging keyspace, for the
+/// caller to swap in.
+pub(super) fn receive(server: &Server, conn: &mut Conn) -> Result<Keyspace, LinkError> {
     let replica = &server.replica;
     let header = conn.read_reply_line()?;
     let form = parse_header(&header)?;
@@ -100,11 +102,6 @@ pub(super) fn receive(server: &Server, conn: &mut Conn, generation: u64) -> Resu
             }
         }
     }
-    if !replica.is_current(generation) {
-        return Err(LinkError::Replaced);
-    }
-    crate::notice!("MASTER <-> REPLICA sync: Flushing old data");
-    drop(server.keyspace.replace_all(staging));
     crate::notice!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         loaded.keys_loaded,
@@ -115,7 +112,7 @@ pub(super) fn receive(server: &Server, conn: &mut Conn, generation: u64) -> Resu
         loaded.summary.bytes,
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(staging)
 }
 
 fn transfer_error(error: LinkError) -> LinkError {
