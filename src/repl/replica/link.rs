@@ -414,7 +414,9 @@ impl<'r> Conn<'r> {
             self.buf.reserve(READ_CHUNK);
         }
         let start = self.buf.len();
-        let room = self.buf.capacity() - start;
+        // Zeroed before the read: at most a few chunks, even when a big argument grew
+        // the buffer.
+        let room = (self.buf.capacity() - start).min(4 * READ_CHUNK);
         self.buf.resize(start + room, 0);
         let result = self.stream.read(&mut self.buf[start..]);
         self.buf.truncate(start + *result.as_ref().unwrap_or(&0));
