@@ -635,3 +635,38 @@ fn garbage_truncation_or_a_master_gone_mid_snapshot_keep_the_previous_data() {
     );
     assert!(log.contains("Bad protocol from MASTER"), "{log}");
 }
+
+#[test]
+fn replicaof_in_the_config_file_resolves_the_host_name() {
+    let fake = FakeMaster::new();
+    let dir = common::fresh_dir("replica-conf");
+    let file = dir.join("ringkv.conf");
+    std::fs::write(&file, format!("replicaof localhost {}\n", fake.port())).unwrap();
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ringkv"))
+        .arg(&file)
+        .args(["--port", &port.to_string(), "--dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start ringkv");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(child);
+    let (mut link, psync) = fake.handshake(port);
+    assert_eq!(psync, ["PSYNC", "?", "-1"]);
+    let snapshot = rdb(11, &[("from", "conf")]);
+    let mut write = format!("+FULLRESYNC {REPLID} 3\r\n${}\r\n", snapshot.len()).into_bytes();
+    write.extend(&snapshot);
+    link.send(&write);
+    link.expect_ack(3);
+    let mut r = Client::connect(port);
+    r.expect(&["GET", "from"], "$4\r\nconf\r\n");
+    assert_eq!(info(&mut r, "replication", "master_host"), "localhost");
+    std::fs::remove_dir_all(dir).ok();
+}
