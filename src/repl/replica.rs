@@ -223,7 +223,14 @@ pub fn start(server: Arc<Server>) -> Result<(), String> {
             crate::db::keyspace::applying_master_stream(true);
             loop {
                 let generation = server.replica.wait_for_master();
-                link::run(&server, generation);
+                // A command that panics while applying the stream ends this link only,
+                // as it would end a client's connection; the link starts over.
+                let run = std::panic::AssertUnwindSafe(|| link::run(&server, generation));
+                if std::panic::catch_unwind(run).is_err() {
+                    crate::warning!("The replication link failed; reconnecting");
+                    server.replica.link_lost(generation);
+                    server.replica.pause(generation, Duration::from_secs(1));
+                }
             }
         })
         .map(drop)

@@ -226,26 +226,34 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
         // Held while applying what was read: once REPLICAOF returns, nothing more from
         // the old master is applied.
         let applying = replica.applying(conn.generation)?;
+        // Bytes applied but not yet appended to this server's stream: appended once per
+        // batch (one stream lock), and before any ACK.
+        let mut done = 0;
         loop {
             let before = conn.buf.len();
             let parsed = parser.parse(&mut conn.buf, &limits, &mut argv);
             let used = before - conn.buf.len();
             match parsed {
                 // The offset answered excludes the GETACK itself.
-                Ok(true) if is_getack(&argv) => conn.send_ack(ack_offset(server))?,
+                Ok(true) if is_getack(&argv) => {
+                    applied(server, &mut raw, std::mem::take(&mut done));
+                    conn.send_ack(ack_offset(server))?;
+                }
                 Ok(true) => apply(server, &mut client, &mut reply, &argv),
                 Ok(false) => {
-                    applied(server, &mut raw, used);
+                    applied(server, &mut raw, done + used);
                     break;
                 }
                 Err(error) => {
+                    // What was applied counts: a partial resync must not repeat it.
+                    applied(server, &mut raw, done);
                     return Err(LinkError::Failed(format!(
                         "Protocol error from MASTER: {}; connection with master lost.",
                         error.0
-                    )))
+                    )));
                 }
             }
-            applied(server, &mut raw, used);
+            done += used;
         }
         drop(applying);
         if last_ack.elapsed() >= ACK_EVERY {
