@@ -52,7 +52,6 @@ fn run(cli: cli::Cli) -> Result<(), String> {
     config
         .set_many(&[("dir", &dir)], true)
         .map_err(|e| format!("{e:?}"))?;
-    let master = ringkv::repl::replica::parse_replicaof(&config.get("replicaof"))?;
 
     // Before anything listens: a SIGTERM right after the port opens (or during a long RDB
     // load) must shut down cleanly, not kill the process with the default action.
@@ -69,9 +68,6 @@ fn run(cli: cli::Cli) -> Result<(), String> {
         std::process::id()
     );
     notice!("Ready to accept connections tcp");
-    if master.is_some() {
-        ringkv::repl::replica::set_master(&server, master, true);
-    }
     loop {
         let signal = signals.wait();
         warning!("Received {signal} scheduling shutdown...");

@@ -670,3 +670,34 @@ fn replicaof_in_the_config_file_resolves_the_host_name() {
     assert_eq!(info(&mut r, "replication", "master_host"), "localhost");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_transfer_in_progress_shows_in_info_and_role() {
+    let fake = FakeMaster::new();
+    let replica = start_replica_of(&fake);
+    let (mut link, _) = fake.handshake(replica.port());
+    let snapshot = rdb(10, &[("k", "v")]);
+    let mut write = format!("+FULLRESYNC {REPLID} 0\r\n$1000\r\n").into_bytes();
+    write.extend(&snapshot[..12]);
+    link.send(&write);
+    let mut r = replica.client();
+    wait_until("12 bytes of the snapshot", || {
+        let text = r.cmd_resp(&["INFO", "replication"]).text();
+        text.contains("master_sync_read_bytes:12\r\n")
+    });
+    for (name, value) in [
+        ("master_link_status", "down"),
+        ("master_last_io_seconds_ago", "-1"),
+        ("master_sync_in_progress", "1"),
+        ("master_sync_total_bytes", "1000"),
+        ("master_sync_left_bytes", "988"),
+        ("master_sync_perc", "1.20"),
+        ("master_sync_last_io_seconds_ago", "0"),
+        ("master_link_down_since_seconds", "-1"),
+    ] {
+        assert_eq!(info(&mut r, "replication", name), value, "{name}");
+    }
+    let role = r.cmd_resp(&["ROLE"]);
+    assert_eq!(role.items()[3].text(), "sync");
+    assert_eq!(role.items()[4].int(), -1);
+}

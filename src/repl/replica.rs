@@ -66,8 +66,9 @@ struct State {
     /// Whether this server's stream (its replid and offset) holds a history the master
     /// may continue: after a sync, or when a master was turned into a replica.
     cached: bool,
-    /// Snapshot size announced with `$<len>` (None for the `$EOF:` form).
-    transfer_size: Option<u64>,
+    /// Snapshot size as Redis reports it: `$<len>`'s length, 0 for the `$EOF:` form, -1
+    /// before the header arrived.
+    transfer_size: i64,
 }
 
 /// The replica side's shared state (one per server).
@@ -100,7 +101,7 @@ impl Default for Replica {
                 link: LinkState::Connect,
                 down_since: None,
                 cached: false,
-                transfer_size: None,
+                transfer_size: -1,
             }),
             changed: Condvar::new(),
             applying_lock: Mutex::new(()),
@@ -167,7 +168,7 @@ impl Replica {
         if state.generation == generation {
             if link == LinkState::Transfer {
                 self.transfer_read.store(0, Ordering::Relaxed);
-                state.transfer_size = None;
+                state.transfer_size = -1;
             }
             state.link = link;
         }
@@ -375,16 +376,17 @@ pub fn info_fields(server: &Server, field: &mut dyn FnMut(&str, &dyn Display)) {
     field("slave_read_repl_offset", &read_offset);
     field("slave_repl_offset", &offset);
     if transferring {
-        let read = replica.transfer_read.load(Ordering::Relaxed);
-        let total = state.transfer_size.unwrap_or(0);
-        let perc = if total > 0 {
+        let read = replica.transfer_read.load(Ordering::Relaxed) as i64;
+        let total = state.transfer_size;
+        // Redis' arithmetic: -0.00 before the size is known.
+        let perc = if total != 0 {
             read as f64 / total as f64 * 100.0
         } else {
             0.0
         };
         field("master_sync_total_bytes", &total);
         field("master_sync_read_bytes", &read);
-        field("master_sync_left_bytes", &total.saturating_sub(read));
+        field("master_sync_left_bytes", &(total - read));
         field("master_sync_perc", &format!("{perc:.2}"));
         let io_ago = (crate::db::now_ms() - last_io_ms).max(0) / 1000;
         field("master_sync_last_io_seconds_ago", &io_ago);

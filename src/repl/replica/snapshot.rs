@@ -40,10 +40,11 @@ pub(super) fn receive(server: &Server, conn: &mut Conn) -> Result<Keyspace, Link
     let form = parse_header(&header)?;
     match &form {
         Form::Length(len) => {
-            replica.state().transfer_size = Some(*len);
+            replica.state().transfer_size = i64::try_from(*len).unwrap_or(i64::MAX);
             crate::notice!("MASTER <-> REPLICA sync: receiving {len} bytes from master to parser");
         }
         Form::Mark(_) => {
+            replica.state().transfer_size = 0;
             crate::notice!(
                 "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser"
             )
