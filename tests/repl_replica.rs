@@ -701,3 +701,42 @@ fn a_transfer_in_progress_shows_in_info_and_role() {
     assert_eq!(role.items()[3].text(), "sync");
     assert_eq!(role.items()[4].int(), -1);
 }
+
+#[test]
+fn a_redis_replica_of_the_ringkv_replica_gets_the_masters_stream_and_offsets() {
+    let Some(Pair {
+        master,
+        mut m,
+        replica,
+        mut r,
+    }) = pair(true, Backend::Uring, |m| {
+        m.expect(&["SET", "before", "1"], "+OK\r\n")
+    })
+    else {
+        return;
+    };
+    caught_up(&mut m, &mut r);
+    let replicaof = format!("127.0.0.1 {}", replica.port());
+    let sub =
+        Server::start_redis_with(&[("replicaof", &replicaof), ("enable-debug-command", "yes")]);
+    let mut s = sub.client();
+    wait_until("the sub-replica's link", || {
+        info(&mut s, "replication", "master_link_status") == "up"
+    });
+    m.expect(&["SET", "after", "2"], "+OK\r\n");
+    m.cmd(&["RPUSH", "list", "a", "b"]);
+    m.cmd(&["SELECT", "2"]);
+    m.cmd(&["INCR", "n"]);
+    let offset = caught_up(&mut m, &mut r);
+    wait_until("the sub-replica to catch up", || {
+        info(&mut s, "replication", "slave_repl_offset") == offset.to_string()
+    });
+    assert_eq!(digest(&mut s), digest(&mut m));
+    assert_eq!(
+        info(&mut s, "replication", "master_replid"),
+        info(&mut m, "replication", "master_replid"),
+        "one history along the chain"
+    );
+    assert_eq!(info(&mut r, "replication", "connected_slaves"), "1");
+    drop(master);
+}

@@ -30,7 +30,7 @@ use bytes::Bytes;
 
 use super::introspection::REDIS_VERSION;
 use super::{args, at_position, errors, wrong_arity, Ctx};
-use crate::server::client::{flag_letters, ClientHandle};
+use crate::server::client::{flag_letters, ClientHandle, FLAG_REPLICA};
 
 use super::spec::*;
 
@@ -250,21 +250,31 @@ pub fn client_getname(ctx: &mut Ctx, _argv: &[Bytes]) {
     }
 }
 
-/// Client types CLIENT LIST and CLIENT KILL filter on. Every ringkv client is `normal`
-/// (there are no replicas, masters or Pub/Sub clients yet; a monitor is normal in Redis).
+/// Client types CLIENT LIST and CLIENT KILL filter on: `normal`, a replica being fed the
+/// stream, or a kind ringkv does not have (a monitor is normal in Redis).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientType {
     Normal,
+    Replica,
     Other,
+}
+
+impl ClientType {
+    fn of(handle: &ClientHandle) -> ClientType {
+        if handle.flags.load(Ordering::Relaxed) & FLAG_REPLICA != 0 {
+            ClientType::Replica
+        } else {
+            ClientType::Normal
+        }
+    }
 }
 
 fn client_type(name: &[u8]) -> Option<ClientType> {
     if args::is(name, "normal") {
         Some(ClientType::Normal)
-    } else if ["slave", "replica", "pubsub", "master"]
-        .iter()
-        .any(|t| args::is(name, t))
-    {
+    } else if args::is(name, "slave") || args::is(name, "replica") {
+        Some(ClientType::Replica)
+    } else if ["pubsub", "master"].iter().any(|t| args::is(name, t)) {
         Some(ClientType::Other)
     } else {
         None
@@ -283,8 +293,7 @@ pub fn client_list(ctx: &mut Ctx, argv: &[Bytes]) {
     let listed: Vec<&Arc<ClientHandle>> = match &argv[2..] {
         [] => all.iter().collect(),
         [kind, name] if args::is(kind, "TYPE") => match client_type(name) {
-            Some(ClientType::Normal) => all.iter().collect(),
-            Some(ClientType::Other) => Vec::new(),
+            Some(wanted) => all.iter().filter(|h| ClientType::of(h) == wanted).collect(),
             None => return unknown_type(ctx, name),
         },
         [kind, ids @ ..] if args::is(kind, "ID") && !ids.is_empty() => {
@@ -367,8 +376,7 @@ struct KillFilter<'a> {
     addr: Option<&'a [u8]>,
     laddr: Option<&'a [u8]>,
     id: Option<u64>,
-    /// TYPE: true when it names a kind of client that does not exist here.
-    other_type: bool,
+    client_type: Option<ClientType>,
     skip_me: bool,
 }
 
@@ -380,7 +388,7 @@ impl KillFilter<'_> {
         same(self.addr, &handle.addr)
             && same(self.laddr, &handle.laddr)
             && self.id.is_none_or(|id| id == handle.id)
-            && !self.other_type
+            && self.client_type.is_none_or(|t| t == ClientType::of(handle))
     }
 }
 
@@ -405,7 +413,7 @@ pub fn client_kill(ctx: &mut Ctx, argv: &[Bytes]) {
                 }
             } else if args::is(option, "TYPE") {
                 match client_type(value) {
-                    Some(kind) => filter.other_type = kind == ClientType::Other,
+                    Some(kind) => filter.client_type = Some(kind),
                     None => return unknown_type(ctx, value),
                 }
             } else if args::is(option, "ADDR") {

@@ -39,6 +39,8 @@ pub fn syntax(full_name: &str) -> &'static str {
         "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
         "bgsave" => "[SCHEDULE]",
         "replicaof" | "slaveof" => "(args=(host-port=host port:integer)|(no-one=NO ONE))",
+        "psync" => "replicationid offset:integer",
+        "wait" => "numreplicas:integer timeout:integer",
         "dump" => "key:key",
         "restore" => {
             "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] \

@@ -168,8 +168,15 @@ fn set_deadline(ctx: &mut Ctx, argv: &[Bytes], unit_ms: i64, relative: bool, nam
     if deadline <= now {
         // A deadline already past deletes the key (an explicit delete, not an expiry).
         guard.remove_at(pos);
+        ctx.propagate(&[b"DEL", &argv[1][..]]);
     } else {
         guard.set_expiry(pos, Some(deadline));
+        // Replicas get the absolute deadline (Redis 7.0: PEXPIREAT key ms).
+        if name == "pexpireat" {
+            ctx.propagate(argv);
+        } else {
+            ctx.propagate(&[b"PEXPIREAT", &argv[1][..], deadline.to_string().as_bytes()]);
+        }
     }
     drop(guard);
     ctx.reply.int(1);
@@ -181,6 +188,7 @@ pub fn persist(ctx: &mut Ctx, argv: &[Bytes]) {
     let removed = match guard.find_live(now) {
         Some(pos) if guard.expires_at(pos).is_some() => {
             guard.set_expiry(pos, None);
+            ctx.propagate(argv);
             true
         }
         _ => false,

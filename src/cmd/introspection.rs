@@ -199,6 +199,10 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_net_input_bytes", &load(&stats.net_input_bytes));
             field("total_net_output_bytes", &load(&stats.net_output_bytes));
             field("rejected_connections", &load(&stats.rejected_connections));
+            let replicas = &server.repl.replicas;
+            field("sync_full", &load(&replicas.sync_full));
+            field("sync_partial_ok", &load(&replicas.sync_partial_ok));
+            field("sync_partial_err", &load(&replicas.sync_partial_err));
             field("expired_keys", &load(&server.keyspace.expired_keys));
             field(
                 "expired_time_cap_reached_count",
@@ -217,8 +221,22 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("role", &role);
             // Before the stream lock: the replica fields read the stream themselves.
             crate::repl::replica::info_fields(server, &mut field);
+            let replicas = server.repl.replicas.all();
+            field("connected_slaves", &replicas.len());
+            for (i, r) in replicas.iter().enumerate() {
+                let lag = if r.online() { r.lag_secs() } else { 0 };
+                field(
+                    &format!("slave{i}"),
+                    &format_args!(
+                        "ip={},port={},state={},offset={},lag={lag}",
+                        r.ip,
+                        r.port,
+                        r.state(),
+                        r.ack_offset()
+                    ),
+                );
+            }
             let stream = server.repl.stream();
-            field("connected_slaves", &0);
             field("master_failover_state", &"no-failover");
             field("master_replid", &stream.replid);
             field("master_replid2", &stream.replid2);

@@ -84,8 +84,13 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
     let now = ctx.now_ms();
     let mut removed = 0;
     let mut big = Vec::new();
-    for key in &argv[1..] {
-        let Some(entry) = ctx.lock(key).remove(now) else {
+    // All the keys are locked together, so the command enters the replication stream
+    // at one place among the writes to each of them.
+    let db = ctx.client.db;
+    let keys: Vec<(usize, &[u8])> = argv[1..].iter().map(|k| (db, &k[..])).collect();
+    let mut guard = ctx.server.keyspace.lock_keys(&keys);
+    for i in 0..keys.len() {
+        let Some(entry) = guard.key(i).remove(now) else {
             continue;
         };
         removed += 1;
@@ -93,6 +98,10 @@ fn delete(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
             big.push(entry);
         }
     }
+    if removed > 0 {
+        ctx.propagate(argv);
+    }
+    drop(guard);
     if !big.is_empty() {
         std::thread::spawn(move || drop(big));
     }
@@ -256,14 +265,14 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
         return;
     };
     let now = ctx.now_ms();
-    let server = ctx.server;
+    let (server, db) = (ctx.server, ctx.client.db);
     let (mut keys, mut hits, mut misses, mut expired) = (Vec::new(), 0, 0, 0);
     let keep_expired = server
         .keyspace
         .hide_expired
         .load(std::sync::atomic::Ordering::Relaxed);
     let next = walk(
-        server.keyspace.db(ctx.client.db),
+        server.keyspace.db(db),
         cursor,
         options.count,
         |entry, deadline| {
@@ -294,6 +303,8 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
                     return Visit::Keep;
                 }
                 expired += 1;
+                // Deleted under its shard lock: replicas get the DEL in order.
+                server.repl.propagate(db, &[b"DEL".as_slice(), &entry.key]);
                 return Visit::Remove;
             }
             keys.push(Bytes::copy_from_slice(&entry.key));
@@ -335,17 +346,16 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) {
     if guard.key(0).find_live(now).is_none() {
         return ctx.reply.error(NO_SUCH_KEY);
     }
-    if from == to {
+    if from == to || (nx && guard.key(1).find_live(now).is_some()) {
+        crate::persist::dirty::changed(0);
         return if nx { ctx.reply.int(0) } else { ctx.reply.ok() };
-    }
-    if guard.key(1).find_live(now).is_some() && nx {
-        return ctx.reply.int(0);
     }
     // Looked up again: deleting an expired destination may have moved the source.
     let Some(entry) = guard.key(0).remove(now) else {
         return ctx.reply.error(NO_SUCH_KEY);
     };
     let is_list = store(&mut guard.key(1), entry, now);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(db, to);
@@ -405,13 +415,13 @@ pub fn move_key(ctx: &mut Ctx, argv: &[Bytes]) {
     }
     let key = &argv[1][..];
     let mut guard = server.keyspace.lock_keys(&[(db, key), (target, key)]);
-    if guard.key(0).find_live(now).is_none() || guard.key(1).find_live(now).is_some() {
-        return ctx.reply.int(0);
-    }
-    let Some(entry) = guard.key(0).remove(now) else {
+    let movable = guard.key(0).find_live(now).is_some() && guard.key(1).find_live(now).is_none();
+    let Some(entry) = movable.then(|| guard.key(0).remove(now)).flatten() else {
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
     let is_list = store(&mut guard.key(1), entry, now);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, key);
@@ -450,16 +460,17 @@ pub fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
         )
     });
     ctx.count_lookup(source.is_some());
-    let Some((value, expires)) = source else {
+    let Some((value, expires)) =
+        source.filter(|_| replace || guard.key(1).find_live(now).is_none())
+    else {
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(0);
     };
-    if guard.key(1).find_live(now).is_some() && !replace {
-        return ctx.reply.int(0);
-    }
     let is_list = matches!(value, Value::List(_));
     let mut destination = guard.key(1);
     let pos = destination.set(value, false, now);
     destination.set_expiry(pos, expires);
+    ctx.propagate(argv);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, to);

@@ -60,6 +60,7 @@ fn push(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
         }
     }
     let len = list.len();
+    ctx.propagate(argv);
     drop(guard);
     crate::persist::dirty::changed((argv.len() - 2) as u64);
     ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
@@ -148,6 +149,10 @@ pub fn blpop(ctx: &mut Ctx, argv: &[Bytes]) {
         if list.is_empty() {
             guard.remove_at(pos);
         }
+        // Replicas never block: a served BLPOP is an LPOP (as Redis 7.0 sends it).
+        if element.is_some() {
+            ctx.propagate(&[b"LPOP", &key[..]]);
+        }
         drop(guard);
         if let Some(element) = element {
             ctx.reply.array(2);
@@ -221,6 +226,7 @@ fn pop(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
     let mut guard = ctx.lock(&argv[1]);
     let Some(pos) = guard.find_live(now) else {
         drop(guard);
+        crate::persist::dirty::changed(0);
         return if count.is_some() {
             ctx.reply.null_array()
         } else {
@@ -243,6 +249,11 @@ fn pop(ctx: &mut Ctx, argv: &[Bytes], front: bool) {
         .collect();
     if list.is_empty() {
         guard.remove_at(pos);
+    }
+    if popped.is_empty() {
+        crate::persist::dirty::changed(0);
+    } else {
+        ctx.propagate(argv);
     }
     drop(guard);
     match count {

@@ -166,6 +166,7 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.client.clock_us = Some(finished);
     let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
+    crate::repl::propagate::command_done(ctx, spec, argv, failed);
     crate::persist::dirty::command_done(spec.has(spec::WRITE) && !failed);
     if failed {
         count_error(ctx.server, &ctx.reply.buf[mark + 1..]);

@@ -175,6 +175,9 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     if deadline.is_some_and(|at| at <= now) {
         // Already expired: nothing is created (and a replaced key is gone).
+        if removed.is_some() {
+            ctx.propagate(&[b"DEL", &argv[1][..]]);
+        }
         drop(guard);
         crate::persist::dirty::changed(u64::from(removed.is_some()));
         drop(removed);
@@ -184,6 +187,16 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) {
     guard.set_expiry(pos, deadline);
     if let Some(idle) = options.idle {
         guard.entry_mut(pos).set_idle(now, idle);
+    }
+    match deadline {
+        // Replicas get the absolute deadline (Redis 7.0 appends ABSTTL).
+        Some(at) if !options.absttl => {
+            let mut rewritten = argv.to_vec();
+            rewritten[2] = Bytes::from(at.to_string());
+            rewritten.push(Bytes::from_static(b"ABSTTL"));
+            ctx.propagate(&rewritten);
+        }
+        _ => ctx.propagate(argv),
     }
     drop(guard);
     drop(removed);

@@ -185,7 +185,10 @@ pub fn config_set(ctx: &mut Ctx, argv: &[Bytes]) {
     pairs.retain(|(name, value)| !(fixed(name) && *value == config.get(name)));
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match ctx.server.config.set_many(&borrowed, false) {
-        Ok(()) => ctx.reply.ok(),
+        Ok(()) => {
+            ctx.server.repl.config_changed(&ctx.server.config);
+            ctx.reply.ok()
+        }
         Err(e) => ctx.reply.error(set_error_text(&e)),
     }
 }
@@ -249,6 +252,7 @@ pub fn config_resetstat(ctx: &mut Ctx, _argv: &[Bytes]) {
     server.error_stats.reset();
     server.keyspace.expired_keys.store(0, Ordering::Relaxed);
     server.expiry.time_cap_reached.store(0, Ordering::Relaxed);
+    server.repl.replicas.reset_stats();
     ctx.reply.ok();
 }
 

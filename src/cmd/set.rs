@@ -45,6 +45,9 @@ pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.reply.error(errors::WRONGTYPE);
     };
     let added = argv[2..].iter().filter(|m| set.insert(keep(m))).count();
+    if added > 0 {
+        ctx.propagate(argv);
+    }
     drop(guard);
     crate::persist::dirty::changed(added as u64);
     ctx.reply.int(added as i64);
@@ -162,6 +165,9 @@ pub fn srem(ctx: &mut Ctx, argv: &[Bytes]) {
     let removed = argv[2..].iter().filter(|m| set.remove(&m[..])).count();
     if set.is_empty() {
         guard.remove_at(pos);
+    }
+    if removed > 0 {
+        ctx.propagate(argv);
     }
     drop(guard);
     crate::persist::dirty::changed(removed as u64);

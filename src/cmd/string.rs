@@ -277,11 +277,12 @@ fn expiry_deadline(
 /// error reply.
 fn set_generic(
     ctx: &mut Ctx,
-    key: &[u8],
+    argv: &[Bytes],
     value: &Bytes,
     options: &StringOptions,
     command: &str,
 ) -> Result<bool, ()> {
+    let key = &argv[1];
     let now = ctx.now_ms();
     let deadline = expiry_deadline(ctx, options.expiry, now, command)?;
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, key);
@@ -298,11 +299,30 @@ fn set_generic(
         ctx.count_lookup(found);
     }
     if (options.nx && existing.is_some()) || (options.xx && existing.is_none()) {
+        crate::persist::dirty::changed(0);
         return Ok(false);
     }
     let pos = guard.set_found(existing, Value::string(value), options.keep_ttl, now);
     if deadline.is_some() {
         guard.set_expiry(pos, deadline);
+    }
+    // What Redis 7.0 sends replicas: a relative expiry as `SET key value PXAT <ms>`,
+    // GETSET as SET, and SET without its GET option.
+    match deadline {
+        Some(at)
+            if options
+                .expiry
+                .is_some_and(|(u, _)| u != ExpiryUnit::UnixMilliseconds) =>
+        {
+            ctx.propagate(&[b"SET", &key[..], value, b"PXAT", at.to_string().as_bytes()])
+        }
+        _ if command == "getset" => ctx.propagate(&[b"SET", &key[..], value]),
+        _ if options.get => {
+            let options = argv[3..].iter().filter(|a| !args::is(a, "GET"));
+            let without_get: Vec<&[u8]> = argv[..3].iter().chain(options).map(|a| &a[..]).collect();
+            ctx.propagate(&without_get);
+        }
+        _ => ctx.propagate(argv),
     }
     Ok(true)
 }
@@ -312,7 +332,7 @@ pub fn set(ctx: &mut Ctx, argv: &[Bytes]) {
         ctx.reply.error(errors::SYNTAX);
         return;
     };
-    match set_generic(ctx, &argv[1], &argv[2], &options, "set") {
+    match set_generic(ctx, argv, &argv[2], &options, "set") {
         // With GET the old value is the reply.
         _ if options.get => {}
         Ok(true) => ctx.reply.ok(),
@@ -326,7 +346,7 @@ pub fn setnx(ctx: &mut Ctx, argv: &[Bytes]) {
         nx: true,
         ..Default::default()
     };
-    if let Ok(stored) = set_generic(ctx, &argv[1], &argv[2], &options, "setnx") {
+    if let Ok(stored) = set_generic(ctx, argv, &argv[2], &options, "setnx") {
         crate::persist::dirty::changed(u64::from(stored));
         ctx.reply.int(i64::from(stored));
     }
@@ -346,7 +366,7 @@ fn set_with_ttl(ctx: &mut Ctx, argv: &[Bytes], unit: ExpiryUnit, command: &str) 
         expiry: Some((unit, &argv[2])),
         ..Default::default()
     };
-    if set_generic(ctx, &argv[1], &argv[3], &options, command).is_ok() {
+    if set_generic(ctx, argv, &argv[3], &options, command).is_ok() {
         ctx.reply.ok();
     }
 }
@@ -357,17 +377,21 @@ pub fn getset(ctx: &mut Ctx, argv: &[Bytes]) {
         get: true,
         ..Default::default()
     };
-    let _ = set_generic(ctx, &argv[1], &argv[2], &options, "getset");
+    let _ = set_generic(ctx, argv, &argv[2], &options, "getset");
 }
 
 pub fn getdel(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
     let pos = guard.find_live(now);
+    if pos.is_none() {
+        crate::persist::dirty::changed(0);
+    }
     let string = reply_string(ctx.reply, pos.map(|pos| &guard.entry(pos).value));
     if let Some(pos) = pos {
         if matches!(guard.entry(pos).value, Value::Str(_)) {
             guard.remove_at(pos);
+            ctx.propagate(&[b"DEL", &argv[1][..]]);
         }
     }
     drop(guard);
@@ -379,6 +403,8 @@ pub fn getex(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.reply.error(errors::SYNTAX);
     };
     let now = ctx.now_ms();
+    // A plain read unless an option changes the key (the arms below say so).
+    crate::persist::dirty::changed(0);
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
     let Some(pos) = guard.find_live(now) else {
         drop(guard);
@@ -397,13 +423,24 @@ pub fn getex(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     ctx.reply.bulk(&data);
     let absolute = options.expiry.is_some_and(|(unit, _)| unit.is_absolute());
+    let key = &argv[1][..];
     match deadline {
         // An absolute deadline already past deletes the key.
         Some(at) if absolute && at <= now => {
             guard.remove_at(pos);
+            crate::persist::dirty::changed(1);
+            ctx.propagate(&[b"DEL", key]);
         }
-        Some(at) => guard.set_expiry(pos, Some(at)),
-        None if options.persist => guard.set_expiry(pos, None),
+        Some(at) => {
+            guard.set_expiry(pos, Some(at));
+            crate::persist::dirty::changed(1);
+            ctx.propagate(&[b"PEXPIREAT", key, at.to_string().as_bytes()]);
+        }
+        None if options.persist && guard.expires_at(pos).is_some() => {
+            guard.set_expiry(pos, None);
+            crate::persist::dirty::changed(1);
+            ctx.propagate(&[b"PERSIST", key]);
+        }
         None => {}
     }
     drop(guard);
@@ -464,12 +501,14 @@ fn set_many(ctx: &mut Ctx, argv: &[Bytes], only_new: bool, command: &str) -> boo
     let mut guard = ctx.server.keyspace.lock_keys(&pairs);
     if only_new && (0..pairs.len()).any(|i| guard.key(i).find_live(now).is_some()) {
         drop(guard);
+        crate::persist::dirty::changed(0);
         ctx.reply.int(0);
         return false;
     }
     for (i, pair) in argv[1..].chunks(2).enumerate() {
         guard.key(i).set(Value::string(&pair[1]), false, now);
     }
+    ctx.propagate(argv);
     crate::persist::dirty::changed(pairs.len() as u64);
     true
 }
@@ -480,6 +519,7 @@ pub fn append(ctx: &mut Ctx, argv: &[Bytes]) {
     let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
     let Some(pos) = guard.find_live(now) else {
         guard.set(Value::string(&argv[2]), false, now);
+        ctx.propagate(argv);
         drop(guard);
         return ctx.reply.int(argv[2].len() as i64);
     };
@@ -496,6 +536,9 @@ pub fn append(ctx: &mut Ctx, argv: &[Bytes]) {
         data.extend_from_slice(&argv[2]);
         Ok(data.len())
     });
+    if grown.is_ok() {
+        ctx.propagate(argv);
+    }
     drop(guard);
     match grown {
         Ok(len) => ctx.reply.int(len as i64),
@@ -572,6 +615,7 @@ pub fn setrange(ctx: &mut Ctx, argv: &[Bytes]) {
     // Writing nothing changes nothing (and creates no key).
     if patch.is_empty() {
         drop(guard);
+        crate::persist::dirty::changed(0);
         return ctx.reply.int(old_len.unwrap_or(0) as i64);
     }
     if !length_allowed(max_string_len(ctx), offset as u64, patch.len() as u64) {
@@ -594,6 +638,9 @@ pub fn setrange(ctx: &mut Ctx, argv: &[Bytes]) {
             })
         }
     };
+    if written.is_ok() {
+        ctx.propagate(argv);
+    }
     drop(guard);
     match written {
         Ok(len) => ctx.reply.int(len as i64),
@@ -602,16 +649,16 @@ pub fn setrange(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn incr(ctx: &mut Ctx, argv: &[Bytes]) {
-    increment(ctx, &argv[1], 1);
+    increment(ctx, argv, 1);
 }
 
 pub fn decr(ctx: &mut Ctx, argv: &[Bytes]) {
-    increment(ctx, &argv[1], -1);
+    increment(ctx, argv, -1);
 }
 
 pub fn incrby(ctx: &mut Ctx, argv: &[Bytes]) {
     if let Some(by) = ctx.int_arg(&argv[2]) {
-        increment(ctx, &argv[1], by);
+        increment(ctx, argv, by);
     }
 }
 
@@ -621,16 +668,16 @@ pub fn decrby(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     // -i64::MIN does not exist.
     match by.checked_neg() {
-        Some(by) => increment(ctx, &argv[1], by),
+        Some(by) => increment(ctx, argv, by),
         None => ctx.reply.error("ERR decrement would overflow"),
     }
 }
 
 /// Redis' incrDecrCommand, shared by INCR, DECR, INCRBY and DECRBY: the key (0 when
 /// missing) must hold a 64-bit decimal integer; an existing key keeps its TTL.
-fn increment(ctx: &mut Ctx, key: &[u8], by: i64) {
+fn increment(ctx: &mut Ctx, argv: &[Bytes], by: i64) {
     let now = ctx.now_ms();
-    let mut guard = ctx.server.keyspace.lock(ctx.client.db, key);
+    let mut guard = ctx.server.keyspace.lock(ctx.client.db, &argv[1]);
     let existing = guard.find_live(now);
     let current = match existing.map(|pos| &guard.entry(pos).value) {
         None => Some(0),
@@ -651,6 +698,7 @@ fn increment(ctx: &mut Ctx, key: &[u8], by: i64) {
     let mut digits = [0u8; 20];
     let text = crate::num::format_i64(value, &mut digits);
     guard.set_found(existing, Value::Str(Compact::copy(text)), true, now);
+    ctx.propagate(argv);
     drop(guard);
     ctx.reply.int(value);
 }
@@ -674,6 +722,8 @@ pub fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     let sum = Bytes::from(sum);
     ctx.reply.bulk(&sum);
+    // Replicas get the result, not the addition (Redis 7.0: SET key value KEEPTTL).
+    ctx.propagate(&[b"SET", &argv[1][..], &sum[..], b"KEEPTTL"]);
     match existing {
         // Like Redis' dbReplaceValue, an existing key keeps its TTL.
         Some(_) => guard.set(Value::Str(Compact::from(sum)), true, now),

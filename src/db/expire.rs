@@ -73,7 +73,7 @@ pub fn run_cycle(ks: &Keyspace, now_ms: i64, deadline: Instant, rng: &mut Rng) -
     if ks.hide_expired.load(Ordering::Relaxed) {
         return report;
     }
-    for db in ks.dbs() {
+    for (index, db) in ks.dbs().iter().enumerate() {
         let (mut ttl_sum, mut ttl_samples) = (0i64, 0i64);
         for shard in db.shards() {
             loop {
@@ -89,7 +89,8 @@ pub fn run_cycle(ks: &Keyspace, now_ms: i64, deadline: Instant, rng: &mut Rng) -
                     }
                     let (pos, deadline_ms) = shard.volatile_entry(rng.below(shard.volatile_len()));
                     if deadline_ms <= now_ms {
-                        shard.remove_at(pos);
+                        let removed = shard.remove_at(pos);
+                        ks.deleted_expired(index, &removed.key);
                         expired += 1;
                     } else {
                         ttl_sum = ttl_sum.saturating_add(deadline_ms - now_ms);

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::ops::DerefMut;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use hashbrown::DefaultHashBuilder;
@@ -35,6 +35,8 @@ pub struct Keyspace {
     /// deleted here (the master's DEL removes them), and the master's stream still sees
     /// them, as Redis 7.0's expireIfNeeded does when `masterhost` is set.
     pub hide_expired: AtomicBool,
+    /// Told of each of those deletions (replication propagates them as DEL).
+    expiry_listener: OnceLock<Arc<dyn ExpiryListener>>,
 }
 
 thread_local! {
@@ -45,6 +47,13 @@ thread_local! {
 /// Marks the calling thread as the one applying its master's stream (the replica link).
 pub fn applying_master_stream(on: bool) {
     APPLYING_MASTER_STREAM.with(|flag| flag.set(on));
+}
+
+/// Hears about every key the keyspace deletes on its own because its deadline passed
+/// (on access or by the active cycle), while the key's shard is still locked, so that
+/// the deletion takes its place among the writes to that key.
+pub trait ExpiryListener: Send + Sync + std::fmt::Debug {
+    fn expired(&self, db: usize, key: &[u8]);
 }
 
 #[derive(Debug)]
@@ -62,6 +71,20 @@ impl Keyspace {
             hasher,
             expired_keys: AtomicU64::new(0),
             hide_expired: AtomicBool::new(false),
+            expiry_listener: OnceLock::new(),
+        }
+    }
+
+    /// Sets the one listener for expired-key deletions (later calls are ignored).
+    pub fn set_expiry_listener(&self, listener: Arc<dyn ExpiryListener>) {
+        let _ = self.expiry_listener.set(listener);
+    }
+
+    /// An expired key was just deleted from `db` (its shard still locked): tells the
+    /// listener. Counting is the caller's ([`Keyspace::count_expired`]).
+    pub(crate) fn deleted_expired(&self, db: usize, key: &[u8]) {
+        if let Some(listener) = self.expiry_listener.get() {
+            listener.expired(db, key);
         }
     }
 
@@ -73,6 +96,7 @@ impl Keyspace {
             hasher: self.hasher,
             expired_keys: AtomicU64::new(0),
             hide_expired: AtomicBool::new(false),
+            expiry_listener: OnceLock::new(),
         }
     }
 
@@ -128,8 +152,8 @@ impl Keyspace {
             shard,
             hash,
             key,
-            expired_keys: &self.expired_keys,
-            keep_expired: self.keeps_expired(),
+            db,
+            keyspace: self,
         }
     }
 
@@ -154,13 +178,12 @@ impl Keyspace {
             .collect();
         let keys = located
             .into_iter()
-            .map(|(at, hash, key)| (order.binary_search(&at).unwrap_or(0), hash, key))
+            .map(|(at, hash, key)| (order.binary_search(&at).unwrap_or(0), at.0, hash, key))
             .collect();
         KeysGuard {
             shards,
             keys,
-            expired_keys: &self.expired_keys,
-            keep_expired: self.keeps_expired(),
+            keyspace: self,
         }
     }
 
@@ -224,7 +247,8 @@ impl Keyspace {
                     }
                     return Some(Bytes::copy_from_slice(&shard.entry(n).key));
                 }
-                shard.remove_at(n);
+                let removed = shard.remove_at(n);
+                self.deleted_expired(db, &removed.key);
                 self.count_expired(1);
                 continue;
             }
@@ -310,31 +334,29 @@ pub struct KeyGuard<'a, S = MutexGuard<'a, Shard>> {
     shard: S,
     hash: u64,
     key: &'a [u8],
-    expired_keys: &'a AtomicU64,
-    /// See [`Keyspace::hide_expired`], read when the lock was taken.
-    keep_expired: bool,
+    db: usize,
+    keyspace: &'a Keyspace,
 }
 
 /// Several keys' shards, locked together by [`Keyspace::lock_keys`].
 pub struct KeysGuard<'a> {
     shards: Vec<MutexGuard<'a, Shard>>,
-    /// Per key, in the caller's order: its shard's place in `shards`, its hash, the key.
-    keys: Vec<(usize, u64, &'a [u8])>,
-    expired_keys: &'a AtomicU64,
-    /// See [`Keyspace::hide_expired`], read when the lock was taken.
-    keep_expired: bool,
+    /// Per key, in the caller's order: its shard's place in `shards`, its database, its
+    /// hash, the key.
+    keys: Vec<(usize, usize, u64, &'a [u8])>,
+    keyspace: &'a Keyspace,
 }
 
 impl<'a> KeysGuard<'a> {
     /// The `i`th key given to [`Keyspace::lock_keys`].
     pub fn key(&mut self, i: usize) -> KeyGuard<'a, &mut Shard> {
-        let (slot, hash, key) = self.keys[i];
+        let (slot, db, hash, key) = self.keys[i];
         KeyGuard {
             shard: &mut *self.shards[slot],
             hash,
             key,
-            expired_keys: self.expired_keys,
-            keep_expired: self.keep_expired,
+            db,
+            keyspace: self.keyspace,
         }
     }
 }
@@ -353,11 +375,12 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     pub fn find_live_untouched(&mut self, now_ms: i64) -> Option<usize> {
         let pos = self.shard.find(self.hash, self.key)?;
         if self.shard.is_expired(pos, now_ms) {
-            if self.keep_expired {
+            if self.keyspace.keeps_expired() {
                 return APPLYING_MASTER_STREAM.with(Cell::get).then_some(pos);
             }
             self.shard.remove_at(pos);
-            self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.keyspace.deleted_expired(self.db, self.key);
+            self.keyspace.count_expired(1);
             return None;
         }
         Some(pos)

@@ -14,7 +14,7 @@ pub mod stream;
 pub mod value;
 pub mod zset;
 
-pub use keyspace::{Db, KeyGuard, Keyspace};
+pub use keyspace::{Db, ExpiryListener, KeyGuard, Keyspace};
 pub use shard::{Entry, Removed, Shard};
 pub use value::{Compact, Value};
 

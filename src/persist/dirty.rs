@@ -29,6 +29,11 @@ pub fn changed(n: u64) {
     REPORTED.with(|r| r.set(Some(n)));
 }
 
+/// What the running command has reported with [`changed`] so far.
+pub fn reported() -> Option<u64> {
+    REPORTED.with(Cell::get)
+}
+
 /// A command finished: counts what it reported, else 1 for a successful write.
 pub fn command_done(successful_write: bool) {
     let n = match REPORTED.with(Cell::take) {

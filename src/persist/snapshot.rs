@@ -33,12 +33,19 @@ pub struct Snapshot {
 impl Snapshot {
     /// Copies every live key (those past their deadline are left out).
     pub fn take(keyspace: &Keyspace) -> Snapshot {
+        Snapshot::take_with(keyspace, || ()).0
+    }
+
+    /// [`Snapshot::take`], also running `at_snapshot` while every shard is locked: what
+    /// it reads (the replication offset) belongs to exactly this moment of the keyspace.
+    pub fn take_with<T>(keyspace: &Keyspace, at_snapshot: impl FnOnce() -> T) -> (Snapshot, T) {
         let started = Instant::now();
         let guards: Vec<Vec<MutexGuard<'_, Shard>>> = keyspace
             .dbs()
             .iter()
             .map(|db| db.shards().iter().map(lock).collect())
             .collect();
+        let seen = at_snapshot();
         let now = crate::db::now_ms();
         let mut dbs = Vec::new();
         for (index, shards) in guards.iter().enumerate() {
@@ -65,11 +72,12 @@ impl Snapshot {
             });
         }
         drop(guards);
-        Snapshot {
+        let snapshot = Snapshot {
             dbs,
             taken_ms: now,
             pause: started.elapsed(),
-        }
+        };
+        (snapshot, seen)
     }
 
     pub fn keys(&self) -> usize {

@@ -12,6 +12,8 @@
 //! master's stream.
 
 pub mod backlog;
+pub mod master;
+pub mod propagate;
 pub mod replica;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -20,7 +22,18 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use self::backlog::Backlog;
+use crate::config::Config;
 use crate::server::state::random_hex_id;
+
+/// The smallest backlog Redis keeps, whatever `repl-backlog-size` says.
+const MIN_BACKLOG_SIZE: usize = 16 * 1024;
+
+/// The backlog size `repl-backlog-size` asks for.
+pub fn backlog_size(config: &Config) -> usize {
+    usize::try_from(config.get_int("repl-backlog-size"))
+        .unwrap_or(usize::MAX)
+        .max(MIN_BACKLOG_SIZE)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -38,6 +51,8 @@ pub struct Repl {
     /// Woken whenever the stream grows; replica senders wait on it (from any worker
     /// thread: `Notify` is not tied to a runtime).
     grown: Notify,
+    /// The replicas attached to this server (as a master).
+    pub replicas: master::Replicas,
 }
 
 /// The stream and its identity, changed together under one lock so that an id and an
@@ -74,6 +89,7 @@ impl Default for Repl {
                 selected_db: None,
             }),
             grown: Notify::new(),
+            replicas: master::Replicas::default(),
         }
     }
 }
@@ -123,11 +139,17 @@ impl Repl {
         self.update_recording(&stream);
     }
 
+    /// After CONFIG SET: an existing backlog takes the new `repl-backlog-size`.
+    pub fn config_changed(&self, config: &Config) {
+        self.stream().resize_backlog(backlog_size(config));
+    }
+
     /// Appends one command run in database `db` to the stream, with a SELECT first when
     /// the stream was in another database. Call while holding the key's shard lock.
-    pub fn propagate<A: AsRef<[u8]>>(&self, db: usize, argv: &[A]) {
+    /// Returns the stream's offset after it (None when nothing is recorded).
+    pub fn propagate<A: AsRef<[u8]>>(&self, db: usize, argv: &[A]) -> Option<u64> {
         if !self.recording() {
-            return;
+            return None;
         }
         let mut encoded = Vec::with_capacity(64);
         let mut stream = self.stream();
@@ -140,18 +162,27 @@ impl Repl {
         }
         encode(&mut encoded, argv);
         stream.append(&encoded);
+        let offset = stream.offset;
         drop(stream);
+        self.grown.notify_waiters();
+        Some(offset)
+    }
+
+    /// Appends a command that belongs to no database (PING, `REPLCONF GETACK *`) to the
+    /// stream, if it is being recorded.
+    pub fn feed<A: AsRef<[u8]>>(&self, argv: &[A]) {
+        if !self.recording() {
+            return;
+        }
+        let mut encoded = Vec::with_capacity(32);
+        encode(&mut encoded, argv);
+        self.stream().append(&encoded);
         self.grown.notify_waiters();
     }
 
     /// Appends bytes received from this replica's master, exactly as they came.
     pub fn append_raw(&self, bytes: &[u8]) {
         self.stream().append(bytes);
-        self.grown.notify_waiters();
-    }
-
-    /// Wakes replica senders after the stream was changed through [`Repl::stream`].
-    pub fn notify(&self) {
         self.grown.notify_waiters();
     }
 

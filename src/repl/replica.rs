@@ -285,7 +285,27 @@ pub fn set_master(server: &Server, master: Option<(String, u16)>, at_startup: bo
         _ => {}
     }
     drop(state);
+    if master.is_some() {
+        disconnect_replicas(server);
+    }
     replica.changed.notify_all();
+}
+
+/// Closes the links of this server's own replicas: its history changed (a full sync, a
+/// new master), so they must sync again, as Redis' disconnectSlaves makes them.
+pub(crate) fn disconnect_replicas(server: &Server) {
+    let ids: Vec<u64> = server
+        .repl
+        .replicas
+        .all()
+        .iter()
+        .map(|r| r.client_id)
+        .collect();
+    for handle in server.clients.all() {
+        if ids.contains(&handle.id) {
+            handle.kill();
+        }
+    }
 }
 
 /// `REPLICAOF host port` / `REPLICAOF NO ONE` (and SLAVEOF), as Redis 7.0 answers them.

@@ -66,6 +66,8 @@ pub struct Client {
     /// The replica's link applying its master's stream: obeyed even when this server is
     /// a read-only replica.
     pub master_link: bool,
+    /// REPLCONF announcements, a pending PSYNC or WAIT, the last write's stream offset.
+    pub repl: crate::repl::master::ClientRepl,
     pub handle: Arc<ClientHandle>,
 }
 
@@ -109,6 +111,7 @@ impl Client {
             clock_us: None,
             command_ms: 0,
             master_link: false,
+            repl: Default::default(),
             handle,
         }
     }
@@ -159,12 +162,15 @@ pub const FLAG_MULTI: u32 = 1 << 1;
 pub const FLAG_BLOCKED: u32 = 1 << 2;
 pub const FLAG_CLOSE_AFTER_REPLY: u32 = 1 << 3;
 pub const FLAG_NO_EVICT: u32 = 1 << 4;
+/// The connection is a replica being fed the replication stream (set by its sender).
+pub const FLAG_REPLICA: u32 = 1 << 5;
 
 /// Redis' flag letters, in the order CLIENT LIST prints them; `N` when none is set.
 pub fn flag_letters(flags: u32, killed: bool) -> String {
     let mut out = String::new();
     for (flag, letter) in [
         (FLAG_MONITOR, 'O'),
+        (FLAG_REPLICA, 'S'),
         (FLAG_MULTI, 'x'),
         (FLAG_BLOCKED, 'b'),
         (FLAG_CLOSE_AFTER_REPLY, 'c'),

@@ -16,6 +16,7 @@ use super::client::{self, Client, ClientHandle};
 use super::io::Socket;
 use super::state::{Server, Stats};
 use crate::cmd::{self, Ctx};
+use crate::repl::master::{serve_replica, Ended};
 use crate::resp::{ParseLimits, Reply, RequestParser};
 
 /// Free space kept in the read buffer before each read.
@@ -134,6 +135,29 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     client.after_command();
                     client.publish();
                     argv.clear();
+                    if let Some(request) = client.repl.wait.take() {
+                        // WAIT: earlier replies go out first, then the count when known.
+                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                            return stop;
+                        }
+                        let waited = crate::repl::master::wait_for_acks(server, request);
+                        match or_killed(&handle, waited).await {
+                            Ok(count) => reply.int(count as i64),
+                            Err(stop) => return stop,
+                        }
+                        client.clock_us = None;
+                    }
+                    if let Some(sync) = client.repl.sync.take() {
+                        // PSYNC/SYNC: this connection now feeds a replica.
+                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                            return stop;
+                        }
+                        let rest = std::mem::take(&mut input);
+                        return match serve_replica(socket, server, client, sync, rest).await {
+                            Ended::Gone => Stop::Gone,
+                            Ended::Killed => Stop::Killed,
+                        };
+                    }
                     if let Some(pause) = client.sleep.take() {
                         // DEBUG SLEEP: only this connection waits.
                         if let Err(stop) = or_killed(&handle, tokio::time::sleep(pause)).await {

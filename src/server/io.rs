@@ -12,8 +12,11 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 
+use std::cell::OnceCell;
+
 use bytes::BytesMut;
-use tokio_uring::buf::BoundedBuf;
+use tokio_uring::buf::fixed::FixedBufPool;
+use tokio_uring::buf::{BoundedBuf, BoundedBufMut};
 
 /// A connected socket that reads into and writes from owned buffers.
 pub(crate) trait Socket {
@@ -21,6 +24,10 @@ pub(crate) trait Socket {
     async fn read(&self, buf: BytesMut) -> (io::Result<usize>, BytesMut);
     /// Writes all of `buf`.
     async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>);
+    /// Writes bytes of the replication stream (snapshot or commands) to a replica: on
+    /// io_uring through the worker's registered buffers, so the kernel does not map the
+    /// pages on every write; elsewhere like [`Socket::write_all`].
+    async fn write_stream(&self, data: &[u8]) -> io::Result<()>;
     /// Shuts both directions down, so that an abandoned in-flight read completes and the
     /// peer sees the connection end (CLIENT KILL).
     fn shutdown(&self);
@@ -49,6 +56,19 @@ impl Socket for UringSocket {
         self.0.write_all(buf).await
     }
 
+    async fn write_stream(&self, data: &[u8]) -> io::Result<()> {
+        let Some(pool) = STREAM_BUFFERS.with(|p| p.get().cloned().flatten()) else {
+            return self.write_all(data.to_vec()).await.0;
+        };
+        for chunk in data.chunks(STREAM_BUFFER_SIZE) {
+            let mut buf = pool.next(STREAM_BUFFER_SIZE).await;
+            buf.put_slice(chunk);
+            // A reused buffer may hold older bytes past this chunk: send only the chunk.
+            self.0.write_fixed_all(buf.slice(..chunk.len())).await.0?;
+        }
+        Ok(())
+    }
+
     fn shutdown(&self) {
         // A read abandoned by a dropped future stays queued in the ring (tokio-uring does
         // not cancel it) and keeps the descriptor open: shutdown(2) completes it.
@@ -58,6 +78,36 @@ impl Socket for UringSocket {
     fn fd(&self) -> i32 {
         self.0.as_raw_fd()
     }
+}
+
+/// Registered buffers per io_uring worker for replica streams: a few, small, so the
+/// locked memory stays within the usual RLIMIT_MEMLOCK.
+const STREAM_BUFFERS_PER_WORKER: usize = 4;
+const STREAM_BUFFER_SIZE: usize = 16 * 1024;
+
+thread_local! {
+    /// This worker's registered stream buffers; None when registration failed (the
+    /// stream is then written with plain writes).
+    static STREAM_BUFFERS: OnceCell<Option<FixedBufPool<Vec<u8>>>> = const { OnceCell::new() };
+}
+
+/// Registers this io_uring worker's stream buffers. Called when the worker starts, before
+/// any I/O: registering later may wait for every operation in flight on the ring.
+pub(crate) fn register_stream_buffers() {
+    let pool = FixedBufPool::new(
+        std::iter::repeat_with(|| Vec::with_capacity(STREAM_BUFFER_SIZE))
+            .take(STREAM_BUFFERS_PER_WORKER),
+    );
+    let registered = match pool.register() {
+        Ok(()) => Some(pool),
+        Err(e) => {
+            crate::warning!("Cannot register io_uring buffers for replicas ({e}): plain writes");
+            None
+        }
+    };
+    STREAM_BUFFERS.with(|p| {
+        let _ = p.set(registered);
+    });
 }
 
 pub(crate) struct UringListener(pub tokio_uring::net::TcpListener);
@@ -107,6 +157,10 @@ impl Socket for EpollSocket {
             }
         }
         (Ok(()), buf)
+    }
+
+    async fn write_stream(&self, data: &[u8]) -> io::Result<()> {
+        self.write_all(data.to_vec()).await.0
     }
 
     fn shutdown(&self) {

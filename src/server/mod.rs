@@ -167,6 +167,7 @@ fn run_worker(index: usize, backend: Backend, listeners: Vec<TcpListener>, serve
                     );
                 }
                 runtime.block_on(async move {
+                    io::register_stream_buffers();
                     let listeners = listeners
                         .into_iter()
                         .map(|l| UringListener(tokio_uring::net::TcpListener::from_std(l)));

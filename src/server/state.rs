@@ -85,7 +85,7 @@ pub struct Server {
     /// 40 hex characters identifying this run (INFO run_id, replication id).
     pub run_id: String,
     /// Role, replication ids, offset and backlog.
-    pub repl: crate::repl::Repl,
+    pub repl: Arc<crate::repl::Repl>,
     pub started: Instant,
     pub started_unix: u64,
     /// SAVE/BGSAVE state, LASTSAVE, the change counter's mark.
@@ -97,9 +97,12 @@ pub struct Server {
 impl Server {
     pub fn new(config: Arc<Config>, startup: StartupInfo) -> Server {
         let databases = config.get_int("databases") as usize;
+        let keyspace = Arc::new(Keyspace::new(databases));
+        let repl = Arc::new(crate::repl::Repl::default());
+        keyspace.set_expiry_listener(repl.clone());
         Server {
             config,
-            keyspace: Arc::new(Keyspace::new(databases)),
+            keyspace,
             expiry: Arc::new(ActiveExpiry::default()),
             blocked: BlockedClients::default(),
             stats: Stats::default(),
@@ -109,7 +112,7 @@ impl Server {
             monitors: Monitors::default(),
             startup,
             run_id: random_hex_id(),
-            repl: crate::repl::Repl::default(),
+            repl,
             started: Instant::now(),
             persistence: Arc::default(),
             replica: Default::default(),

@@ -117,6 +117,7 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
             .stream()
             .reset(&position.replid, position.offset as u64, backlog_size);
         replica.synced(generation);
+        super::disconnect_replicas(server);
         crate::notice!("MASTER <-> REPLICA sync: Finished with success");
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         let position = cached.ok_or_else(|| sync_error("+CONTINUE without a PSYNC"))?;
