@@ -740,3 +740,29 @@ fn a_redis_replica_of_the_ringkv_replica_gets_the_masters_stream_and_offsets() {
     assert_eq!(info(&mut r, "replication", "connected_slaves"), "1");
     drop(master);
 }
+
+#[test]
+fn a_ringkv_replica_of_a_ringkv_master_follows_and_resumes_partially() {
+    let master = Server::start_ringkv(Backend::Epoll, &[("enable-debug-command", "yes")]);
+    let mut m = master.client();
+    m.expect(&["SET", "a", "1"], "+OK\r\n");
+    m.cmd(&["RPUSH", "l", "x", "y"]);
+    let replica = ringkv_replica_of(master.port(), Backend::Uring);
+    let mut r = replica.client();
+    caught_up(&mut m, &mut r);
+    m.cmd(&["SET", "t", "v", "EX", "100"]);
+    m.cmd(&["SADD", "s", "m"]);
+    m.cmd(&["SELECT", "4"]);
+    m.cmd(&["INCRBYFLOAT", "f", "2.5"]);
+    assert_eq!(m.cmd_resp(&["WAIT", "1", "5000"]).int(), 1);
+    caught_up(&mut m, &mut r);
+    assert_eq!(digest(&mut r), digest(&mut m));
+    assert_eq!(m.cmd_resp(&["CLIENT", "KILL", "TYPE", "replica"]).int(), 1);
+    // Still in database 4: the resumed stream has no SELECT before this DEL.
+    m.cmd(&["DEL", "f"]);
+    wait_until("a partial resync", || {
+        info(&mut m, "stats", "sync_partial_ok") == "1"
+    });
+    caught_up(&mut m, &mut r);
+    assert_eq!(digest(&mut r), digest(&mut m));
+}

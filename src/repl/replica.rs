@@ -11,7 +11,7 @@ mod link;
 mod snapshot;
 
 use std::fmt::Display;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -83,6 +83,9 @@ pub struct Replica {
     applying_lock: Mutex<()>,
     /// True while this server replicates from a master: read on every write command.
     active: AtomicBool,
+    /// The database the master's stream last selected: a partial resync continues in it
+    /// (the stream does not repeat its SELECT), as Redis' cached master client does.
+    master_db: AtomicUsize,
     /// Stream bytes received but not applied yet (`slave_read_repl_offset` minus
     /// `slave_repl_offset`).
     unapplied: AtomicI64,
@@ -106,6 +109,7 @@ impl Default for Replica {
             changed: Condvar::new(),
             applying_lock: Mutex::new(()),
             active: AtomicBool::new(false),
+            master_db: AtomicUsize::new(0),
             unapplied: AtomicI64::new(0),
             last_io_ms: AtomicI64::new(0),
             transfer_read: AtomicU64::new(0),

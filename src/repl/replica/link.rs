@@ -116,6 +116,7 @@ fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Resu
             .repl
             .stream()
             .reset(&position.replid, position.offset as u64, backlog_size);
+        replica.master_db.store(0, Ordering::Relaxed);
         replica.synced(generation);
         super::disconnect_replicas(server);
         crate::notice!("MASTER <-> REPLICA sync: Finished with success");
@@ -215,6 +216,7 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
     let mut raw = conn.buf.clone();
     replica.unapplied.store(raw.len() as i64, Ordering::Relaxed);
     let mut client = master_client(server, conn);
+    client.db = replica.master_db.load(Ordering::Relaxed);
     let mut parser = RequestParser::new();
     let mut reply = Reply::new();
     let mut argv: Vec<Bytes> = Vec::new();
@@ -240,7 +242,10 @@ fn follow(server: &Server, conn: &mut Conn) -> Result<(), LinkError> {
                     applied(server, &mut raw, std::mem::take(&mut done));
                     conn.send_ack(ack_offset(server))?;
                 }
-                Ok(true) => apply(server, &mut client, &mut reply, &argv),
+                Ok(true) => {
+                    apply(server, &mut client, &mut reply, &argv);
+                    replica.master_db.store(client.db, Ordering::Relaxed);
+                }
                 Ok(false) => {
                     applied(server, &mut raw, done + used);
                     break;
