@@ -145,6 +145,10 @@ pub static PARAMS: &[Param] = &[
     param("masteruser", "", Kind::Text, true),
     aliased("replica-read-only", &["slave-read-only"], "yes", Kind::Bool),
     aliased("replica-serve-stale-data", &["slave-serve-stale-data"], "yes", Kind::Bool),
+    aliased("replica-priority", &["slave-priority"], "100", INT),
+    param("replica-announced", "yes", Kind::Bool, true),
+    aliased("replica-announce-ip", &["slave-announce-ip"], "", Kind::Text),
+    aliased("replica-announce-port", &["slave-announce-port"], "0", Kind::Int { min: 0, max: 65535 }),
     param("repl-backlog-size", "1048576", MEM, true),
     param("repl-backlog-ttl", "3600", INT, true),
     param("repl-timeout", "60", Kind::Int { min: 1, max: i32::MAX as i64 }, true),
@@ -191,6 +195,8 @@ pub struct HotConfig {
     pub hz: AtomicU64,
     /// `client-output-buffer-limit`'s normal class.
     pub output_limit: NormalLimit,
+    /// `replica-read-only`: checked on every write while this server is a replica.
+    pub replica_read_only: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -217,6 +223,7 @@ impl Config {
                 password_set: AtomicBool::new(false),
                 hz: AtomicU64::new(10),
                 output_limit: NormalLimit::default(),
+                replica_read_only: AtomicBool::new(true),
             },
         };
         config.refresh_hot();
@@ -320,6 +327,8 @@ impl Config {
         hot.hz.store(self.get_int("hz") as u64, Ordering::Relaxed);
         hot.output_limit
             .store(&self.get("client-output-buffer-limit"));
+        hot.replica_read_only
+            .store(self.get_bool("replica-read-only"), Ordering::Relaxed);
         if let Some(level) = crate::log::Level::parse(&self.get("loglevel")) {
             crate::log::set_level(level);
         }

@@ -4,6 +4,7 @@
 //! - [`cmd`]: the command table and the commands, by family
 //! - [`db`]: the keyspace (sharded tables, values, expiry, glob patterns)
 //! - [`server`]: worker threads, I/O backends, connections
+//! - [`repl`]: master-replica replication
 //! - [`config`]: parameters for CONFIG GET/SET, the config file and flags
 
 pub mod alloc;

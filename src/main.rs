@@ -52,9 +52,6 @@ fn run(cli: cli::Cli) -> Result<(), String> {
     config
         .set_many(&[("dir", &dir)], true)
         .map_err(|e| format!("{e:?}"))?;
-    if !config.get("replicaof").is_empty() {
-        return Err("replicaof: replication is not supported by this version yet".into());
-    }
 
     // Before anything listens: a SIGTERM right after the port opens (or during a long RDB
     // load) must shut down cleanly, not kill the process with the default action.

@@ -38,6 +38,7 @@ pub fn syntax(full_name: &str) -> &'static str {
         "client|reply" => "(on_off_skip=ON|OFF|SKIP)",
         "shutdown" => "[nosave_save=NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
         "bgsave" => "[SCHEDULE]",
+        "replicaof" | "slaveof" => "(args=(host-port=host port:integer)|(no-one=NO ONE))",
         "psync" => "replicationid offset:integer",
         "wait" => "numreplicas:integer timeout:integer",
         "dump" => "key:key",

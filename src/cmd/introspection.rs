@@ -214,8 +214,14 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("total_error_replies", &load(&stats.error_replies));
         }
         "replication" => {
+            let role = match server.repl.role() {
+                crate::repl::Role::Master => "master",
+                crate::repl::Role::Replica => "slave",
+            };
+            field("role", &role);
+            // Before the stream lock: the replica fields read the stream themselves.
+            crate::repl::replica::info_fields(server, &mut field);
             let replicas = server.repl.replicas.all();
-            field("role", &"master");
             field("connected_slaves", &replicas.len());
             for (i, r) in replicas.iter().enumerate() {
                 let lag = if r.online() { r.lag_secs() } else { 0 };

@@ -276,6 +276,10 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
     let (server, db) = (ctx.server, ctx.client.db);
     let (mut keys, mut hits, mut misses, mut expired) = (Vec::new(), 0, 0, 0);
+    let keep_expired = server
+        .keyspace
+        .hide_expired
+        .load(std::sync::atomic::Ordering::Relaxed);
     let next = walk(
         server.keyspace.db(db),
         cursor,
@@ -303,6 +307,10 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
                 }
             }
             if is_expired {
+                // A read-only replica skips the key and leaves it to its master's DEL.
+                if keep_expired {
+                    return Visit::Keep;
+                }
                 expired += 1;
                 // Deleted under its shard lock: replicas get the DEL in order.
                 server.repl.propagate(db, &[b"DEL".as_slice(), &entry.key]);

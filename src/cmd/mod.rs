@@ -325,6 +325,21 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
     {
         return refuse(errors::MISCONF.into());
     }
+    if spec.has(spec::WRITE) && !ctx.client.master_link && ctx.server.replica.is_active() {
+        let hot = &ctx.server.config.hot;
+        if hot
+            .replica_read_only
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return refuse(errors::READONLY.into());
+        }
+        // A writable replica deletes expired keys as a master does, or writes could
+        // meet a key kept hidden.
+        ctx.server
+            .keyspace
+            .hide_expired
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok((spec, position))
 }
 
@@ -468,6 +483,7 @@ mod tests {
 pub mod errors {
     pub const SYNTAX: &str = "ERR syntax error";
     pub const NOT_AN_INTEGER: &str = "ERR value is not an integer or out of range";
+    pub const READONLY: &str = "READONLY You can't write against a read only replica.";
     pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
     pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
         currently unable to persist to disk. Commands that may modify the data set are \

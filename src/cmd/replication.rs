@@ -11,6 +11,9 @@
 //! SYNC                             the snapshot alone, then the stream
 //! WAIT <numreplicas> <timeout-ms>  :<replicas that acknowledged this client's writes>
 //! ROLE                             *3 master :<offset> *<n> of *3 ip port ack-offset
+//!                                  (on a replica: *5 slave host port state offset)
+//! REPLICAOF host port | NO ONE     +OK, +OK Already connected to specified master
+//! SLAVEOF                          the same, its old name
 //! ```
 //! After PSYNC/SYNC the connection stops taking commands: it becomes the replica's
 //! sender ([`crate::repl::master::serve_replica`]).
@@ -19,7 +22,7 @@ use bytes::Bytes;
 
 use super::{args, errors, Ctx};
 use crate::repl::master::{self, SyncRequest, WaitRequest};
-use crate::repl::Role;
+use crate::repl::{replica, Role};
 
 use super::spec::*;
 
@@ -32,6 +35,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     command("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, NO_KEYS, "server", "Internal command used for replication", sync),
     since(command("wait", 3, NOSCRIPT, NO_KEYS, "generic", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", wait), "3.0.0"),
     since(command("role", 1, NOSCRIPT | LOADING | STALE | FAST, NO_KEYS, "server", "Return the role of the instance in the context of replication", role), "2.8.12"),
+    since(command("replicaof", 3, ADMIN | NOSCRIPT | STALE, NO_KEYS, "server", "Make the server a replica of another instance, or promote it as master.", replica::replicaof), "5.0.0"),
+    command("slaveof", 3, ADMIN | NOSCRIPT | STALE, NO_KEYS, "server", "Make the server a replica of another instance, or promote it as master.", replica::replicaof),
 ];
 
 const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
@@ -180,6 +185,9 @@ pub fn wait(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn role(ctx: &mut Ctx, _argv: &[Bytes]) {
+    if replica::role_reply(ctx) {
+        return;
+    }
     let online: Vec<_> = ctx
         .server
         .repl

@@ -69,6 +69,10 @@ impl Rng {
 /// Runs one active expiry cycle over every database, as of `now_ms`, until `deadline`.
 pub fn run_cycle(ks: &Keyspace, now_ms: i64, deadline: Instant, rng: &mut Rng) -> CycleReport {
     let mut report = CycleReport::default();
+    // A read-only replica waits for its master's DEL.
+    if ks.hide_expired.load(Ordering::Relaxed) {
+        return report;
+    }
     for (index, db) in ks.dbs().iter().enumerate() {
         let (mut ttl_sum, mut ttl_samples) = (0i64, 0i64);
         for shard in db.shards() {

@@ -5,9 +5,10 @@
 //! critical sections are a few hundred nanoseconds. Reads check the deadline first and
 //! delete an expired key on the spot (lazy expiry); [`super::expire`] reaps the rest.
 
+use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::ops::DerefMut;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
@@ -30,8 +31,22 @@ pub struct Keyspace {
     hasher: DefaultHashBuilder,
     /// Keys deleted because their deadline passed, lazily or by the active cycle.
     pub expired_keys: AtomicU64,
+    /// Set on a read-only replica: expired keys are hidden from clients but never
+    /// deleted here (the master's DEL removes them), and the master's stream still sees
+    /// them, as Redis 7.0's expireIfNeeded does when `masterhost` is set.
+    pub hide_expired: AtomicBool,
     /// Told of each of those deletions (replication propagates them as DEL).
     expiry_listener: OnceLock<Arc<dyn ExpiryListener>>,
+}
+
+thread_local! {
+    /// True on the thread that applies a master's stream: it sees expired keys as live.
+    static APPLYING_MASTER_STREAM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as the one applying its master's stream (the replica link).
+pub fn applying_master_stream(on: bool) {
+    APPLYING_MASTER_STREAM.with(|flag| flag.set(on));
 }
 
 /// Hears about every key the keyspace deletes on its own because its deadline passed
@@ -57,6 +72,7 @@ impl Keyspace {
             dbs: (0..databases).map(|_| Db::new(&hasher)).collect(),
             hasher,
             expired_keys: AtomicU64::new(0),
+            hide_expired: AtomicBool::new(false),
             expiry_listener: OnceLock::new(),
         }
     }
@@ -72,6 +88,50 @@ impl Keyspace {
         if let Some(listener) = self.expiry_listener.get() {
             listener.expired(db, key);
         }
+    }
+
+    /// An empty keyspace that hashes keys as this one does, so its shards can replace
+    /// this one's ([`Keyspace::replace_all`]): a replica loads its snapshot there.
+    pub fn empty_like(&self) -> Keyspace {
+        Keyspace {
+            dbs: (0..self.dbs.len()).map(|_| Db::new(&self.hasher)).collect(),
+            hasher: self.hasher.clone(),
+            expired_keys: AtomicU64::new(0),
+            hide_expired: AtomicBool::new(false),
+            expiry_listener: OnceLock::new(),
+        }
+    }
+
+    /// Puts every database of `staging` (made by [`Keyspace::empty_like`]) in place of this
+    /// one's at once: every shard is locked first, in the global order, so no command sees
+    /// a mix. Returns the old shards, for the caller to free where it likes.
+    pub fn replace_all(&self, staging: Keyspace) -> Vec<Shard> {
+        let mut live: Vec<MutexGuard<'_, Shard>> = self
+            .dbs
+            .iter()
+            .flat_map(|db| db.shards.iter().map(lock))
+            .collect();
+        let fresh = staging
+            .dbs
+            .into_vec()
+            .into_iter()
+            .flat_map(|db| db.shards.into_vec())
+            .map(|shard| shard.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let old = live
+            .iter_mut()
+            .zip(fresh)
+            .map(|(slot, shard)| std::mem::replace(&mut **slot, shard))
+            .collect();
+        for db in self.dbs.iter() {
+            db.avg_ttl_ms.store(0, Ordering::Relaxed);
+        }
+        old
+    }
+
+    /// Whether an expired key met now is hidden and kept rather than deleted: on a
+    /// read-only replica, except on the thread applying the master's stream.
+    fn keeps_expired(&self) -> bool {
+        self.hide_expired.load(Ordering::Relaxed)
     }
 
     pub fn databases(&self) -> usize {
@@ -180,6 +240,9 @@ impl Keyspace {
     /// weight equal to its size.
     pub fn random_key(&self, db: usize, now_ms: i64, rng: &mut Rng) -> Option<Bytes> {
         let shards = &self.dbs[db].shards;
+        // A read-only replica keeps expired keys: like Redis' dbRandomKey it gives up
+        // skipping them after 100 draws (the database may hold nothing else).
+        let mut tries_left = 100;
         loop {
             let sizes: Vec<usize> = shards.iter().map(|s| lock(s).len()).collect();
             let total: usize = sizes.iter().sum();
@@ -202,6 +265,13 @@ impl Keyspace {
                 continue;
             }
             if shard.is_expired(n, now_ms) {
+                if self.keeps_expired() {
+                    tries_left -= 1;
+                    if tries_left > 0 {
+                        continue;
+                    }
+                    return Some(Bytes::copy_from_slice(&shard.entry(n).key));
+                }
                 let removed = shard.remove_at(n);
                 self.deleted_expired(db, &removed.key);
                 self.count_expired(1);
@@ -339,6 +409,9 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
     pub fn find_live_untouched(&mut self, now_ms: i64) -> Option<usize> {
         let pos = self.shard.find(self.hash, self.key)?;
         if self.shard.is_expired(pos, now_ms) {
+            if self.keyspace.keeps_expired() {
+                return APPLYING_MASTER_STREAM.with(Cell::get).then_some(pos);
+            }
             self.shard.remove_at(pos);
             self.keyspace.deleted_expired(self.db, self.key);
             self.keyspace.count_expired(1);

@@ -15,8 +15,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::load::load_borrowed;
+use super::load::decode;
 use super::model::{Item, ItemRef, KeyRef, RdbValue, ValueRef};
+use super::source::Source;
 use super::{RdbError, Summary};
 use crate::config::Config;
 use crate::db::hash::{Hash, Limits};
@@ -58,6 +59,17 @@ impl Options {
     }
 }
 
+impl Options {
+    /// What a replica loading its master's snapshot uses: expired keys are kept until the
+    /// master's DEL arrives.
+    pub fn for_replica(config: &Config, now_ms: i64) -> Options {
+        Options {
+            drop_expired: false,
+            ..Options::for_master(config, now_ms)
+        }
+    }
+}
+
 /// What a load put into the keyspace.
 #[derive(Clone, Copy, Debug)]
 pub struct Loaded {
@@ -75,10 +87,28 @@ pub fn into_keyspace<R: Read>(
     keyspace: &Keyspace,
     options: &Options,
 ) -> Result<Loaded, RdbError> {
+    load_into(Source::new(reader), keyspace, options)
+}
+
+/// Like [`into_keyspace`], never reading `reader` past the snapshot's checksum (see
+/// [`Source::exact`]): a replica's link goes on with the stream that follows.
+pub fn into_keyspace_exact<R: Read>(
+    reader: R,
+    keyspace: &Keyspace,
+    options: &Options,
+) -> Result<Loaded, RdbError> {
+    load_into(Source::exact(reader), keyspace, options)
+}
+
+fn load_into<R: Read>(
+    source: Source<R>,
+    keyspace: &Keyspace,
+    options: &Options,
+) -> Result<Loaded, RdbError> {
     let (mut loaded, mut expired, mut empty) = (0u64, 0u64, 0u64);
     let mut current_db = 0usize;
     let mut reserve_left = RESERVE_CAP;
-    let summary = load_borrowed(reader, |item| -> Result<(), String> {
+    let summary = decode(source, |item| -> Result<(), String> {
         match item {
             ItemRef::Meta(Item::Aux { key, value }) => log_aux(&key, &value, options.now_ms),
             ItemRef::Meta(Item::SelectDb(db)) if db >= keyspace.databases() as u64 => {

@@ -81,7 +81,7 @@ pub struct Summary {
 
 /// Decodes the RDB file `reader` holds, calling `sink` with every item in file order.
 /// A sink error stops the load; it is reported as an [`RdbError`] at the item's offset.
-/// Bytes after the EOF opcode (and checksum) are not read.
+/// Bytes after the EOF opcode (and checksum) are not decoded.
 pub fn load<R: Read, E: std::fmt::Display>(
     reader: R,
     mut sink: impl FnMut(Item) -> Result<(), E>,
@@ -89,13 +89,29 @@ pub fn load<R: Read, E: std::fmt::Display>(
     load_borrowed(reader, |item| sink(item.into_owned()))
 }
 
+/// Like [`load`], but never reads `reader` past the checksum: a replica's link (which
+/// buffers the socket itself) goes on with what follows the snapshot.
+pub fn load_exact<R: Read, E: std::fmt::Display>(
+    reader: R,
+    mut sink: impl FnMut(Item) -> Result<(), E>,
+) -> Result<Summary, RdbError> {
+    decode(Source::exact(reader), |item| sink(item.into_owned()))
+}
+
 /// [`load`], handing out keys and the common values borrowed from the decoder's buffer
 /// (valid for the call only): a loader copies them once, into its own form.
 pub fn load_borrowed<R: Read, E: std::fmt::Display>(
     reader: R,
+    sink: impl FnMut(ItemRef<'_>) -> Result<(), E>,
+) -> Result<Summary, RdbError> {
+    decode(Source::new(reader), sink)
+}
+
+/// The opcode loop over `src` (read-ahead or exact, see [`Source::exact`]).
+pub fn decode<R: Read, E: std::fmt::Display>(
+    mut src: Source<R>,
     mut sink: impl FnMut(ItemRef<'_>) -> Result<(), E>,
 ) -> Result<Summary, RdbError> {
-    let mut src = Source::new(reader);
     let magic = src.array::<9>()?;
     if &magic[..5] != b"REDIS" {
         return Err(RdbError::new(0, "not an RDB file (no REDIS signature)"));

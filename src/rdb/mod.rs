@@ -43,7 +43,7 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use into_keyspace::into_keyspace;
-pub use load::{load, Checksum, Summary};
+pub use load::{load, load_exact, Checksum, Summary};
 pub use model::{
     Consumer, ConsumerGroup, Item, Pairs, PendingEntry, RdbValue, Stream, StreamEntry, StreamId,
 };

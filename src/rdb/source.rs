@@ -47,6 +47,8 @@ pub struct Source<R> {
     /// `crc` covers the file up to `buf[..crc_pos]`.
     crc_pos: usize,
     crc: Crc64,
+    /// Read only the bytes asked for, never ahead (see [`Source::exact`]).
+    exact: bool,
 }
 
 impl<R: Read> Source<R> {
@@ -66,6 +68,17 @@ impl<R: Read> Source<R> {
             base: 0,
             crc_pos: 0,
             crc: Crc64::new(),
+            exact: false,
+        }
+    }
+
+    /// A source that never reads `inner` past the bytes the decoder asks for, so whatever
+    /// follows the RDB (a replication stream after a snapshot) stays in `inner`. Strings
+    /// are still borrowed from the buffer; reads are smaller.
+    pub fn exact(inner: R) -> Source<R> {
+        Source {
+            exact: true,
+            ..Source::new(inner)
         }
     }
 
@@ -96,7 +109,8 @@ impl<R: Read> Source<R> {
         self.pos = 0;
         self.crc_pos = 0;
         while self.end < need {
-            match self.inner.read(&mut self.buf[self.end..]) {
+            let limit = if self.exact { need } else { self.buf.len() };
+            match self.inner.read(&mut self.buf[self.end..limit]) {
                 Ok(0) => {
                     self.pos = self.end;
                     return Err(self.error("unexpected end of file"));

@@ -14,6 +14,7 @@
 pub mod backlog;
 pub mod master;
 pub mod propagate;
+pub mod replica;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};

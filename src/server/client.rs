@@ -64,6 +64,9 @@ pub struct Client {
     /// Wall-clock milliseconds when the running command started: the time its deadlines
     /// are compared against (like Redis' command time snapshot). 0 before any command.
     pub command_ms: i64,
+    /// The replica's link applying its master's stream: obeyed even when this server is
+    /// a read-only replica.
+    pub master_link: bool,
     /// REPLCONF announcements, a pending PSYNC or WAIT, the last write's stream offset.
     pub repl: crate::repl::master::ClientRepl,
     pub handle: Arc<ClientHandle>,
@@ -108,6 +111,7 @@ impl Client {
             argv_bytes: 0,
             clock_us: None,
             command_ms: 0,
+            master_link: false,
             repl: Default::default(),
             handle,
         }

@@ -153,7 +153,9 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     argv.clear();
                     if let Some(request) = client.repl.wait.take() {
                         // WAIT: earlier replies go out first, then the count when known.
-                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                        if let Err(stop) =
+                            flush(socket, &mut reply, server, &handle, &mut output).await
+                        {
                             return stop;
                         }
                         let waited = crate::repl::master::wait_for_acks(server, request);
@@ -165,7 +167,9 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     }
                     if let Some(sync) = client.repl.sync.take() {
                         // PSYNC/SYNC: this connection now feeds a replica.
-                        if let Err(stop) = flush(socket, &mut reply, stats, &handle).await {
+                        if let Err(stop) =
+                            flush(socket, &mut reply, server, &handle, &mut output).await
+                        {
                             return stop;
                         }
                         let rest = std::mem::take(&mut input);

@@ -140,6 +140,12 @@ pub fn start(config: Arc<Config>, config_file: String) -> Result<Arc<Server>, St
     spawn_active_expiry(server.keyspace.clone(), config, server.expiry.clone());
     crate::persist::policy::spawn(server.clone());
     idle::spawn_idle_timeout(server.clone());
+    crate::repl::replica::start(server.clone())?;
+    // A replica from its first client on: no client sees it as a master meanwhile.
+    let master = crate::repl::replica::parse_replicaof(&server.config.get("replicaof"))?;
+    if master.is_some() {
+        crate::repl::replica::set_master(&server, master, true);
+    }
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let server = server.clone();
         std::thread::Builder::new()

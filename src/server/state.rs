@@ -90,6 +90,8 @@ pub struct Server {
     pub started_unix: u64,
     /// SAVE/BGSAVE state, LASTSAVE, the change counter's mark.
     pub persistence: Arc<crate::persist::Persistence>,
+    /// The master this server replicates from, if any, and the link's state.
+    pub replica: crate::repl::replica::Replica,
 }
 
 impl Server {
@@ -113,6 +115,7 @@ impl Server {
             repl,
             started: Instant::now(),
             persistence: Arc::default(),
+            replica: Default::default(),
             started_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
