@@ -204,6 +204,44 @@ fn concurrent_writers_on_two_threads_leave_master_and_replica_equal() {
     assert_same_data(&master, &replica);
 }
 
+/// Whole-database writes (FLUSHDB, FLUSHALL, SWAPDB) and bit writes racing with key
+/// writes on other threads: each enters the stream while its locks are held, so the
+/// replica ends equal whatever the interleaving.
+#[test]
+fn flushes_swaps_and_bit_writes_racing_with_writers_keep_the_replica_equal() {
+    if !redis_server_available() {
+        return;
+    }
+    let master = ringkv(Backend::Uring, &[("threads", "2")]);
+    let replica = replica_of(&master);
+    wait_synced(&master, &replica);
+    let port = master.port();
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            thread::spawn(move || {
+                let mut c = Client::connect(port);
+                for i in 0..400 {
+                    let key = format!("k{}", i % 7);
+                    match (i * 7 + w) % 11 {
+                        0 if w == 0 => c.cmd(&["FLUSHDB"]),
+                        1 if w == 1 => c.cmd(&["SWAPDB", "0", "1"]),
+                        2 if w == 2 && i % 4 == 0 => c.cmd(&["FLUSHALL"]),
+                        3 => c.cmd(&["SETBIT", &key, &(i % 64).to_string(), "1"]),
+                        4 => c.cmd(&["BITOP", "OR", "dest", &key, "k1"]),
+                        5 => c.cmd(&["SELECT", &(i % 2).to_string()]),
+                        _ => c.cmd(&["SET", &key, &format!("w{w}i{i}")]),
+                    };
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    master.client().cmd(&["SET", "done", "1"]);
+    assert_same_data(&master, &replica);
+}
+
 #[test]
 fn dropped_link_resyncs_partially() {
     if !redis_server_available() {

@@ -94,6 +94,8 @@ pub fn setbit(ctx: &mut Ctx, argv: &[Bytes]) {
     if old.is_err() && matches!(&guard.entry(pos).value, Value::Str(d) if d.is_empty()) {
         // The key was created for this bit: do not leave it behind empty.
         guard.remove_at(pos);
+    } else if old.is_ok() {
+        ctx.propagate(argv);
     }
     drop(guard);
     match old {
@@ -322,6 +324,7 @@ pub fn bitop(ctx: &mut Ctx, argv: &[Bytes]) {
     } else {
         dest.set(Value::Str(Compact::from(result)), false, now);
     }
+    ctx.propagate(argv);
     drop(guard);
     ctx.reply.int(len as i64);
 }

@@ -494,7 +494,7 @@ pub fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(b) = db_index(ctx, &argv[2], Some("ERR invalid second DB index")) else {
         return;
     };
-    ctx.server.keyspace.swap_dbs(a, b);
+    ctx.server.keyspace.swap_dbs(a, b, || ctx.propagate(argv));
     // Clients blocked on a key of either database may now find data under it.
     for db in [a, b] {
         ctx.server.blocked.wake_db(db);

@@ -83,10 +83,8 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(asynchronously) = flush_mode(ctx, argv) else {
         return;
     };
-    free_tables(
-        ctx.server.keyspace.db(ctx.client.db).take_all(),
-        asynchronously,
-    );
+    let db = ctx.server.keyspace.db(ctx.client.db);
+    free_tables(db.take_all(|| ctx.propagate(argv)), asynchronously);
     ctx.reply.ok();
 }
 
@@ -94,13 +92,7 @@ pub fn flushall(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(asynchronously) = flush_mode(ctx, argv) else {
         return;
     };
-    let tables = ctx
-        .server
-        .keyspace
-        .dbs()
-        .iter()
-        .flat_map(|db| db.take_all())
-        .collect();
+    let tables = ctx.server.keyspace.take_all(|| ctx.propagate(argv));
     free_tables(tables, asynchronously);
     ctx.reply.ok();
 }

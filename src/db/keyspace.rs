@@ -217,9 +217,9 @@ impl Keyspace {
     /// database first, shards in index order), so no command ever sees half a swap and
     /// no lock_keys caller can deadlock with it. Both databases hash keys to shards the
     /// same way, so swapping shard `i` with shard `i` swaps the databases.
-    pub fn swap_dbs(&self, a: usize, b: usize) {
+    pub fn swap_dbs(&self, a: usize, b: usize, while_locked: impl FnOnce()) {
         if a == b {
-            return;
+            return while_locked();
         }
         let (low, high) = (&self.dbs[a.min(b)], &self.dbs[a.max(b)]);
         let mut lows: Vec<MutexGuard<'_, Shard>> = low.shards.iter().map(lock).collect();
@@ -232,6 +232,20 @@ impl Keyspace {
             high.avg_ttl_ms.swap(ttl, Ordering::Relaxed),
             Ordering::Relaxed,
         );
+        while_locked();
+    }
+
+    /// FLUSHALL: every database emptied at one instant (all shards locked, in the global
+    /// order), `while_locked` run before any lock is released; see [`Db::take_all`].
+    pub fn take_all(&self, while_locked: impl FnOnce()) -> Vec<Shard> {
+        let mut shards: Vec<MutexGuard<'_, Shard>> = self
+            .dbs
+            .iter()
+            .flat_map(|db| db.shards.iter().map(lock))
+            .collect();
+        let tables = shards.iter_mut().map(|s| s.take_all()).collect();
+        while_locked();
+        tables
     }
 
     /// A random live key of database `db` (RANDOMKEY), None when it is empty. Expired
@@ -355,10 +369,16 @@ impl Db {
         keys
     }
 
-    /// Removes every key. The old tables are returned so the caller decides where the
-    /// (possibly long) freeing happens: FLUSHDB ASYNC frees them on another thread.
-    pub fn take_all(&self) -> Vec<Shard> {
-        self.shards.iter().map(|s| lock(s).take_all()).collect()
+    /// Removes every key, at one instant: every shard is locked first, and
+    /// `while_locked` runs before any is released (replication appends the command there,
+    /// so no write lands between the flush and its place in the stream). The old tables
+    /// are returned so the caller decides where the (possibly long) freeing happens:
+    /// FLUSHDB ASYNC frees them on another thread.
+    pub fn take_all(&self, while_locked: impl FnOnce()) -> Vec<Shard> {
+        let mut shards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(lock).collect();
+        let tables = shards.iter_mut().map(|s| s.take_all()).collect();
+        while_locked();
+        tables
     }
 }
 
