@@ -411,17 +411,9 @@ mod tests {
         use crate::alloc::thread_allocations;
         use crate::resp::{ParseLimits, RequestParser};
         use crate::server::client::ClientHandle;
-        use crate::server::state::StartupInfo;
         use std::sync::Arc;
 
-        let startup = StartupInfo {
-            port: 0,
-            threads: 1,
-            backend: "epoll",
-            config_file: String::new(),
-            executable: String::new(),
-        };
-        let server = Server::new(Arc::new(crate::config::Config::new()), startup);
+        let server = Server::for_embedding(Arc::new(crate::config::Config::new()));
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let mut client = Client::new(Arc::new(ClientHandle::new(1, addr, addr, -1)), false);
         let mut reply = Reply::new();

@@ -122,6 +122,19 @@ impl Server {
                 .unwrap_or(0),
         }
     }
+
+    /// A server with no listener behind it, for running commands in-process (unit tests,
+    /// the `commands` fuzz target): start-up facts are placeholders.
+    pub fn for_embedding(config: Arc<Config>) -> Server {
+        let startup = StartupInfo {
+            port: 0,
+            threads: 1,
+            backend: "epoll",
+            config_file: String::new(),
+            executable: String::new(),
+        };
+        Server::new(config, startup)
+    }
 }
 
 /// One command's INFO commandstats counters. Aligned to a cache line so that threads
