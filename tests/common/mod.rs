@@ -170,6 +170,8 @@ pub struct Server {
     dir: PathBuf,
     log: PathBuf,
     what: String,
+    program: String,
+    args: Vec<String>,
 }
 
 impl Server {
@@ -236,27 +238,14 @@ impl Server {
         for attempt in 1..=5 {
             let port = free_port();
             let log = dir.join(format!("server-{attempt}.log"));
-            let out = std::fs::File::create(&log).expect("create log file");
-            let err = out.try_clone().unwrap();
-            let child = Command::new(program)
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--dir")
-                .arg(&dir)
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
             let mut server = Server {
-                child,
+                child: launch(program, args, port, &dir, &log),
                 port,
                 dir: dir.clone(),
                 log,
                 what: what.to_string(),
+                program: program.to_string(),
+                args: args.to_vec(),
             };
             match server.wait_until_accepting() {
                 Ok(()) => return server,
@@ -290,6 +279,32 @@ impl Server {
                 ));
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server (SIGKILL: nothing is saved) and starts the same program with the
+    /// same arguments on the same port and directory: the same address, a new process.
+    /// Start-up is retried for a while: a killed io_uring process's listening socket is
+    /// closed by the kernel asynchronously, after the process is gone.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        for attempt in 1.. {
+            let log = self.dir.join(format!("server-restart-{attempt}.log"));
+            self.child = launch(&self.program, &self.args, self.port, &self.dir, &log);
+            self.log = log;
+            match self.wait_until_accepting() {
+                Ok(()) => return,
+                Err(why) if Instant::now() > deadline => {
+                    panic!(
+                        "{} did not restart on port {}: {why}\n{}",
+                        self.what,
+                        self.port,
+                        self.log()
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
         }
     }
 
@@ -377,6 +392,25 @@ impl Drop for Server {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Starts `program --port P --bind 127.0.0.1 --dir D <args>` with its output in `log`.
+fn launch(program: &str, args: &[String], port: u16, dir: &Path, log: &Path) -> Child {
+    let out = std::fs::File::create(log).expect("create log file");
+    let err = out.try_clone().unwrap();
+    Command::new(program)
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
 }
 
 /// Generates, for each named test function `fn name(srv: &mut Server)`, one test per I/O
