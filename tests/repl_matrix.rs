@@ -10,10 +10,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{info_field, redis_server_available, wait_for, Backend, Client, Server};
+use common::{redis_server_available, wait_for, wait_synced, Backend, Client, Server};
 
 const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -70,7 +69,7 @@ impl Pairing {
             ]),
         };
         wait_for(SYNC_TIMEOUT, "the link to come up", || {
-            (info(&replica, "replication", "master_link_status") == "up").then_some(())
+            (replica.info("replication", "master_link_status") == "up").then_some(())
         });
         replica
     }
@@ -99,32 +98,17 @@ const RINGKV_TO_REDIS: Pairing = Pairing {
     replica: Kind::Redis,
 };
 
-fn info(server: &Server, section: &str, field: &str) -> String {
-    let reply = server.client().cmd(&["INFO", section]);
-    info_field(&reply, field).unwrap_or_default()
-}
-
 fn digest(server: &Server) -> String {
     server.client().cmd_resp(&["DEBUG", "DIGEST"]).text()
 }
 
 /// The `offset=` of the master's `slave0` line.
 fn slave0_offset(master: &Server) -> String {
-    let line = info(master, "replication", "slave0");
+    let line = master.info("replication", "slave0");
     line.split(',')
         .find_map(|kv| kv.strip_prefix("offset="))
         .unwrap_or_default()
         .to_string()
-}
-
-/// Waits until the replica's link is up and its offset equals the master's.
-fn wait_synced(master: &Server, replica: &Server) {
-    wait_for(SYNC_TIMEOUT, "the replica to catch up", || {
-        let offset = info(master, "replication", "master_repl_offset");
-        let link = info(replica, "replication", "master_link_status");
-        let theirs = info(replica, "replication", "slave_repl_offset");
-        (link == "up" && theirs == offset).then_some(())
-    });
 }
 
 /// The replica has caught up and holds the master's data, database by database.
@@ -150,15 +134,6 @@ fn run(c: &mut Client, commands: &[&[&str]]) {
             String::from_utf8_lossy(&reply)
         );
     }
-}
-
-fn signal(server: &Server, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(server.pid().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success());
 }
 
 /// Writes of every kind ringkv has commands for, in databases 0, 1 and 2 (hashes and
@@ -264,7 +239,7 @@ fn late_replica_gets_the_full_dataset(pairing: Pairing) {
     }
     let replica = pairing.start_replica(&master);
     assert_same_data(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1");
+    assert_eq!(master.info("stats", "sync_full"), "1");
 }
 
 fn wait_counts_acks_and_times_out(pairing: Pairing) {
@@ -279,12 +254,12 @@ fn wait_counts_acks_and_times_out(pairing: Pairing) {
     m.expect(&["WAIT", "2", "300"], ":1\r\n");
     assert!(start.elapsed() >= Duration::from_millis(300));
 
-    signal(&replica, "STOP");
+    replica.signal("STOP");
     run(&mut m, &[&["SET", "b", "2"]]);
     let start = Instant::now();
     let acked = m.cmd_resp(&["WAIT", "1", "500"]).int();
     let took = start.elapsed();
-    signal(&replica, "CONT");
+    replica.signal("CONT");
     assert_eq!(acked, 0, "a stopped replica cannot acknowledge");
     assert!(
         took >= Duration::from_millis(500),
@@ -304,14 +279,14 @@ fn offsets_agree_when_idle(pairing: Pairing) {
     };
     write_every_kind(&mut master.client());
     wait_for(SYNC_TIMEOUT, "the offsets to agree", || {
-        let ours = info(&master, "replication", "master_repl_offset");
-        let theirs = info(&replica, "replication", "slave_repl_offset");
+        let ours = master.info("replication", "master_repl_offset");
+        let theirs = replica.info("replication", "slave_repl_offset");
         let acked = slave0_offset(&master);
         (ours != "0" && ours == theirs && ours == acked).then_some(())
     });
     assert_eq!(
-        info(&master, "replication", "master_replid"),
-        info(&replica, "replication", "master_replid")
+        master.info("replication", "master_replid"),
+        replica.info("replication", "master_replid")
     );
 }
 
@@ -347,16 +322,16 @@ fn killed_link_resyncs_partially(pairing: Pairing) {
         ],
     );
     wait_synced(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1");
-    assert_eq!(info(&master, "stats", "sync_partial_ok"), "0");
+    assert_eq!(master.info("stats", "sync_full"), "1");
+    assert_eq!(master.info("stats", "sync_partial_ok"), "0");
     m.expect(&["CLIENT", "KILL", "TYPE", "replica"], ":1\r\n");
     // Still in database 1: the resumed stream has no SELECT before this write.
     run(&mut m, &[&["SET", "while-away", "2"], &["DEL", "in1"]]);
     wait_for(SYNC_TIMEOUT, "a partial resync", || {
-        (info(&master, "stats", "sync_partial_ok") == "1").then_some(())
+        (master.info("stats", "sync_partial_ok") == "1").then_some(())
     });
     assert_same_data(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1");
+    assert_eq!(master.info("stats", "sync_full"), "1");
 }
 
 fn restarted_master_leads_to_a_full_resync(pairing: Pairing) {
@@ -365,12 +340,12 @@ fn restarted_master_leads_to_a_full_resync(pairing: Pairing) {
     };
     run(&mut master.client(), &[&["SET", "old-master", "1"]]);
     wait_synced(&master, &replica);
-    let old_replid = info(&master, "replication", "master_replid");
+    let old_replid = master.info("replication", "master_replid");
     master.restart();
-    assert_ne!(info(&master, "replication", "master_replid"), old_replid);
+    assert_ne!(master.info("replication", "master_replid"), old_replid);
     run(&mut master.client(), &[&["SET", "new-master", "2"]]);
     wait_for(SYNC_TIMEOUT, "a full resync with the new master", || {
-        (info(&master, "stats", "sync_full") == "1").then_some(())
+        (master.info("stats", "sync_full") == "1").then_some(())
     });
     assert_same_data(&master, &replica);
     let mut r = replica.client();

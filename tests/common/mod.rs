@@ -312,6 +312,44 @@ impl Server {
         self.port
     }
 
+    /// One field of `INFO section` ("" when absent), on a new connection.
+    pub fn info(&self, section: &str, field: &str) -> String {
+        info_field(&self.client().cmd(&["INFO", section]), field).unwrap_or_default()
+    }
+
+    /// Sends signal `name` (`STOP`, `CONT`, ...) to the server process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} {}", self.pid());
+        if name == "STOP" {
+            // Delivery is asynchronous: a thread on another core may still run for a
+            // moment. Stopped means every thread is in state T.
+            wait_for(STARTUP_TIMEOUT, "the process to stop", || {
+                self.threads_states()
+                    .iter()
+                    .all(|&state| state == 'T')
+                    .then_some(())
+            });
+        }
+    }
+
+    /// The scheduler state letter of each of the server's threads (from /proc).
+    fn threads_states(&self) -> Vec<char> {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return Vec::new();
+        };
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+            // pid (comm) S ...: the state follows the last ')'.
+            .filter_map(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next())
+            .collect()
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -923,4 +961,14 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Waits (up to 20 s) until `replica`'s link is up and its offset equals `master`'s.
+pub fn wait_synced(master: &Server, replica: &Server) {
+    wait_for(Duration::from_secs(20), "the replica to catch up", || {
+        let offset = master.info("replication", "master_repl_offset");
+        let link = replica.info("replication", "master_link_status");
+        let theirs = replica.info("replication", "slave_repl_offset");
+        (link == "up" && theirs == offset).then_some(())
+    });
 }
