@@ -6,11 +6,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{info_field, redis_server_available, wait_for, Backend, Client, Resp, Server};
+use common::{
+    info_field, redis_server_available, wait_for, wait_synced, Backend, Client, Resp, Server,
+};
 
 const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -29,23 +30,8 @@ fn replica_of(master: &Server) -> Server {
     ])
 }
 
-fn info(server: &Server, section: &str, field: &str) -> String {
-    let reply = server.client().cmd(&["INFO", section]);
-    info_field(&reply, field).unwrap_or_default()
-}
-
 fn digest(server: &Server) -> String {
     server.client().cmd_resp(&["DEBUG", "DIGEST"]).text()
-}
-
-/// Waits until `replica`'s link is up and its offset equals the master's.
-fn wait_synced(master: &Server, replica: &Server) {
-    wait_for(SYNC_TIMEOUT, "the replica to catch up", || {
-        let offset = info(master, "replication", "master_repl_offset");
-        let link = info(replica, "replication", "master_link_status");
-        let theirs = info(replica, "replication", "slave_repl_offset");
-        (link == "up" && theirs == offset).then_some(())
-    });
 }
 
 fn assert_same_data(master: &Server, replica: &Server) {
@@ -53,15 +39,6 @@ fn assert_same_data(master: &Server, replica: &Server) {
     let (ours, theirs) = (digest(master), digest(replica));
     assert_ne!(ours, "0".repeat(40), "the master has data");
     assert_eq!(ours, theirs, "DEBUG DIGEST of master and replica");
-}
-
-fn signal(server: &Server, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(server.pid().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success());
 }
 
 /// A dump written by redis-server with a value of every type, for ringkv to load.
@@ -252,15 +229,15 @@ fn dropped_link_resyncs_partially() {
     let mut c = master.client();
     c.cmd(&["SET", "before", "1"]);
     wait_synced(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1");
+    assert_eq!(master.info("stats", "sync_full"), "1");
     c.expect(&["CLIENT", "KILL", "TYPE", "replica"], ":1\r\n");
     c.cmd(&["SET", "while-away", "2"]);
     wait_for(SYNC_TIMEOUT, "a partial resync", || {
-        (info(&master, "stats", "sync_partial_ok") == "1").then_some(())
+        (master.info("stats", "sync_partial_ok") == "1").then_some(())
     });
     assert_same_data(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1");
-    assert_eq!(info(&master, "stats", "sync_partial_err"), "0");
+    assert_eq!(master.info("stats", "sync_full"), "1");
+    assert_eq!(master.info("stats", "sync_partial_err"), "0");
 }
 
 #[test]
@@ -272,18 +249,18 @@ fn replica_that_fell_out_of_the_backlog_resyncs_fully() {
     let replica = replica_of(&master);
     wait_synced(&master, &replica);
     // The link goes while the replica is stopped, then more than the backlog is written.
-    signal(&replica, "STOP");
+    replica.signal("STOP");
     let mut c = master.client();
     c.expect(&["CLIENT", "KILL", "TYPE", "replica"], ":1\r\n");
     let big = "x".repeat(1000);
     for i in 0..100 {
         c.cmd(&["SET", &format!("k{i}"), &big]);
     }
-    signal(&replica, "CONT");
+    replica.signal("CONT");
     wait_for(SYNC_TIMEOUT, "a second full resync", || {
-        (info(&master, "stats", "sync_full") == "2").then_some(())
+        (master.info("stats", "sync_full") == "2").then_some(())
     });
-    assert_eq!(info(&master, "stats", "sync_partial_err"), "1");
+    assert_eq!(master.info("stats", "sync_partial_err"), "1");
     assert_same_data(&master, &replica);
 }
 
@@ -300,15 +277,15 @@ fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
     // Writes of 10 kB each, far more than the 16 KiB backlog, while the replica is
     // stopped: the backlog keeps them for it within its output buffer limit.
     let write_while_stopped = |c: &mut Client, round: usize, writes: usize| {
-        signal(&replica, "STOP");
+        replica.signal("STOP");
         for i in 0..writes {
             c.cmd(&["SET", &format!("k{}", i % 100), &format!("{round}{value}")]);
         }
-        signal(&replica, "CONT");
+        replica.signal("CONT");
     };
     write_while_stopped(&mut c, 1, 2000);
     assert_same_data(&master, &replica);
-    assert_eq!(info(&master, "stats", "sync_full"), "1", "{}", master.log());
+    assert_eq!(master.info("stats", "sync_full"), "1", "{}", master.log());
     // Past `client-output-buffer-limit replica`: dropped, then a full resync.
     c.expect(
         &[
@@ -322,7 +299,7 @@ fn slow_replica_is_limited_by_its_output_buffer_not_the_backlog() {
     // 40 MB: more than loopback socket buffers can absorb, whatever their tuning.
     write_while_stopped(&mut c, 2, 4000);
     wait_for(SYNC_TIMEOUT, "a second full resync", || {
-        (info(&master, "stats", "sync_full") == "2").then_some(())
+        (master.info("stats", "sync_full") == "2").then_some(())
     });
     assert_same_data(&master, &replica);
     assert!(master.log().contains("overcoming of output buffer limits"));
@@ -342,7 +319,7 @@ fn wait_counts_acks_and_times_out_while_the_replica_is_stopped() {
     c.cmd(&["SET", "k", "v"]);
     c.expect(&["WAIT", "1", "5000"], ":1\r\n");
     c.expect(&["WAIT", "2", "100"], ":1\r\n");
-    signal(&replica, "STOP");
+    replica.signal("STOP");
     c.cmd(&["SET", "k", "w"]);
     let started = Instant::now();
     c.expect(&["WAIT", "1", "300"], ":0\r\n");
@@ -352,7 +329,7 @@ fn wait_counts_acks_and_times_out_while_the_replica_is_stopped() {
     // Timeout 0 waits until the replica answers.
     c.send_cmd(&["WAIT", "1", "0"]);
     thread::sleep(Duration::from_millis(200));
-    signal(&replica, "CONT");
+    replica.signal("CONT");
     c.set_timeout(Duration::from_secs(10));
     assert_eq!(c.read_reply(), b":1\r\n");
 }
@@ -372,7 +349,7 @@ fn two_replicas_follow_at_once() {
     }
     assert_same_data(&master, &first);
     assert_same_data(&master, &second);
-    assert_eq!(info(&master, "replication", "connected_slaves"), "2");
+    assert_eq!(master.info("replication", "connected_slaves"), "2");
     c.expect(&["WAIT", "2", "5000"], ":2\r\n");
     let role = c.cmd_resp(&["ROLE"]);
     assert_eq!(role.items()[0].text(), "master");

@@ -170,6 +170,8 @@ pub struct Server {
     dir: PathBuf,
     log: PathBuf,
     what: String,
+    program: String,
+    args: Vec<String>,
 }
 
 impl Server {
@@ -236,27 +238,14 @@ impl Server {
         for attempt in 1..=5 {
             let port = free_port();
             let log = dir.join(format!("server-{attempt}.log"));
-            let out = std::fs::File::create(&log).expect("create log file");
-            let err = out.try_clone().unwrap();
-            let child = Command::new(program)
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--dir")
-                .arg(&dir)
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
             let mut server = Server {
-                child,
+                child: launch(program, args, port, &dir, &log),
                 port,
                 dir: dir.clone(),
                 log,
                 what: what.to_string(),
+                program: program.to_string(),
+                args: args.to_vec(),
             };
             match server.wait_until_accepting() {
                 Ok(()) => return server,
@@ -293,8 +282,72 @@ impl Server {
         }
     }
 
+    /// Kills the server (SIGKILL: nothing is saved) and starts the same program with the
+    /// same arguments on the same port and directory: the same address, a new process.
+    /// Start-up is retried for a while: a killed io_uring process's listening socket is
+    /// closed by the kernel asynchronously, after the process is gone.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        for attempt in 1.. {
+            let log = self.dir.join(format!("server-restart-{attempt}.log"));
+            self.child = launch(&self.program, &self.args, self.port, &self.dir, &log);
+            self.log = log;
+            match self.wait_until_accepting() {
+                Ok(()) => return,
+                Err(why) if Instant::now() > deadline => {
+                    panic!(
+                        "{} did not restart on port {}: {why}\n{}",
+                        self.what,
+                        self.port,
+                        self.log()
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// One field of `INFO section` ("" when absent), on a new connection.
+    pub fn info(&self, section: &str, field: &str) -> String {
+        info_field(&self.client().cmd(&["INFO", section]), field).unwrap_or_default()
+    }
+
+    /// Sends signal `name` (`STOP`, `CONT`, ...) to the server process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} {}", self.pid());
+        if name == "STOP" {
+            // Delivery is asynchronous: a thread on another core may still run for a
+            // moment. Stopped means every thread is in state T.
+            wait_for(STARTUP_TIMEOUT, "the process to stop", || {
+                self.threads_states()
+                    .iter()
+                    .all(|&state| state == 'T')
+                    .then_some(())
+            });
+        }
+    }
+
+    /// The scheduler state letter of each of the server's threads (from /proc).
+    fn threads_states(&self) -> Vec<char> {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return Vec::new();
+        };
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+            // pid (comm) S ...: the state follows the last ')'.
+            .filter_map(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next())
+            .collect()
     }
 
     pub fn dir(&self) -> &Path {
@@ -377,6 +430,25 @@ impl Drop for Server {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Starts `program --port P --bind 127.0.0.1 --dir D <args>` with its output in `log`.
+fn launch(program: &str, args: &[String], port: u16, dir: &Path, log: &Path) -> Child {
+    let out = std::fs::File::create(log).expect("create log file");
+    let err = out.try_clone().unwrap();
+    Command::new(program)
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
 }
 
 /// Generates, for each named test function `fn name(srv: &mut Server)`, one test per I/O
@@ -889,4 +961,14 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Waits (up to 20 s) until `replica`'s link is up and its offset equals `master`'s.
+pub fn wait_synced(master: &Server, replica: &Server) {
+    wait_for(Duration::from_secs(20), "the replica to catch up", || {
+        let offset = master.info("replication", "master_repl_offset");
+        let link = replica.info("replication", "master_link_status");
+        let theirs = replica.info("replication", "slave_repl_offset");
+        (link == "up" && theirs == offset).then_some(())
+    });
 }
