@@ -162,7 +162,8 @@ impl Marked {
                 .zip(copies)
                 .map(|(shard, copy)| {
                     copy.take().unwrap_or_else(|| {
-                        // Locking copies it, unless someone did since the check above.
+                        // Locking copies it (if nobody did just now). The slot stays
+                        // empty only for a keyspace other than the one marked.
                         drop(lock(shard));
                         copy.take().unwrap_or_default()
                     })
