@@ -304,13 +304,17 @@ fn shard_index(hash: u64) -> usize {
     (hash >> SHARD_SHIFT) as usize & (SHARDS_PER_DB - 1)
 }
 
-/// Locks a shard. A panic in a command while holding the lock leaves the shard's
-/// structures consistent (every mutation completes before anything can panic), so a
-/// poisoned lock is recovered rather than taking the database down with it.
+/// Locks a shard: the one way every caller does, because a shard a snapshot is waiting
+/// for is copied here first (see [`super::cow`]). A panic in a command while holding
+/// the lock leaves the shard's structures consistent (every mutation completes before
+/// anything can panic), so a poisoned lock is recovered rather than taking the database
+/// down with it.
 pub(crate) fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard
+    let mut guard = shard
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    guard.settle_mark();
+    guard
 }
 
 impl Db {

@@ -1,6 +1,7 @@
 //! The keyspace: 16 databases of sharded tables, values, expiry and key patterns.
 
 pub mod blocking;
+pub mod cow;
 pub mod digest;
 pub mod expire;
 pub mod glob;

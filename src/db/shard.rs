@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+use super::cow::{copy_marked, Mark};
 use super::value::{Compact, Value};
 
 /// `volatile_pos` of an entry without a deadline.
@@ -155,6 +156,8 @@ pub struct Shard {
     volatile: Vec<Volatile>,
     /// The keyspace's hasher: every shard hashes keys the same way.
     hasher: DefaultHashBuilder,
+    /// Set while a snapshot waits for this shard's copy (see [`super::cow`]).
+    mark: Option<Mark>,
 }
 
 impl Shard {
@@ -164,6 +167,22 @@ impl Shard {
             index: HashTable::new(),
             volatile: Vec::new(),
             hasher,
+            mark: None,
+        }
+    }
+
+    /// Makes the next [`Shard::settle_mark`] copy this shard for a snapshot.
+    pub(crate) fn set_mark(&mut self, mark: Mark) {
+        self.mark = Some(mark);
+    }
+
+    /// Copies the shard for the snapshot that marked it, if one did: done on every lock
+    /// before anything else can read or change the shard. Without a snapshot running
+    /// this is one load and compare.
+    #[inline]
+    pub(crate) fn settle_mark(&mut self) {
+        if let Some(mark) = self.mark.take() {
+            copy_marked(self, mark);
         }
     }
 

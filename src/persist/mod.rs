@@ -7,7 +7,7 @@
 //! - [`policy`]: `save <seconds> <changes> ...`
 //!
 //! ```text
-//! SAVE / BGSAVE -> Snapshot::take (all shards locked, copied, released)
+//! SAVE / BGSAVE -> Snapshot::mark (all shards locked, marked, released) -> collect
 //!               -> encode + write temp-<pid>.rdb -> fsync -> rename dump.rdb
 //! ```
 
@@ -194,12 +194,12 @@ pub fn bgsave(server: &Server) -> Result<(), StartError> {
     let running = p.begin(true)?;
     p.last_bgsave_try.store(unix_now(), Ordering::Relaxed);
     let dirty = dirty::total();
-    let snapshot = Snapshot::take(&server.keyspace);
+    let (marked, ()) = Snapshot::mark(&server.keyspace, || ());
     crate::notice!(
-        "Background saving started: {} keys copied in {:.1} ms",
-        snapshot.keys(),
-        snapshot.pause.as_secs_f64() * 1000.0
+        "Background saving started (clients paused {:.3} ms)",
+        marked.pause().as_secs_f64() * 1000.0
     );
+    let keyspace = server.keyspace.clone();
     let (dir, name) = target(&server.config);
     let enc = encoding(&server.config);
     let state = p.clone();
@@ -207,6 +207,12 @@ pub fn bgsave(server: &Server) -> Result<(), StartError> {
         .name("bgsave".into())
         .spawn(move || {
             let started = Instant::now();
+            let snapshot = marked.collect(&keyspace);
+            crate::notice!(
+                "Background saving copied {} keys in {:.1} ms",
+                snapshot.keys(),
+                snapshot.copying.as_secs_f64() * 1000.0
+            );
             let result = snapshot.save_file(&dir, &name, enc);
             drop(snapshot);
             state.saves.fetch_add(1, Ordering::Relaxed);

@@ -348,7 +348,7 @@ impl<S: Socket> Sender<'_, S> {
     async fn full_sync(&mut self, psync: bool, eof: bool) -> Result<(), Ended> {
         let (repl, id) = (&self.server.repl, self.replica.client_id);
         let retain = output_hard_limit(&self.server.config);
-        let (snapshot, (replid, offset)) = Snapshot::take_with(&self.server.keyspace, || {
+        let (marked, (replid, offset)) = Snapshot::mark(&self.server.keyspace, || {
             let mut stream = repl.stream();
             // The replica loads the snapshot into database 0's context: the stream
             // after it must say which database it writes to.
@@ -360,10 +360,9 @@ impl<S: Socket> Sender<'_, S> {
         });
         self.sent = offset;
         crate::notice!(
-            "Starting BGSAVE for SYNC with target: {} ({} keys copied in {:.1} ms)",
+            "Starting BGSAVE for SYNC with target: {} (clients paused {:.3} ms)",
             if eof { "replicas sockets" } else { "disk" },
-            snapshot.keys(),
-            snapshot.pause.as_secs_f64() * 1000.0
+            marked.pause().as_secs_f64() * 1000.0
         );
         if psync {
             self.write(format!("+FULLRESYNC {replid} {offset}\r\n").into_bytes())
@@ -373,9 +372,16 @@ impl<S: Socket> Sender<'_, S> {
         let (tx, mut rx) = mpsc::channel(4);
         let enc = crate::persist::encoding(&self.server.config);
         let failed = tx.clone();
+        let keyspace = self.server.keyspace.clone();
         std::thread::Builder::new()
             .name("repl-snapshot".into())
             .spawn(move || {
+                let snapshot = marked.collect(&keyspace);
+                crate::notice!(
+                    "Snapshot for replica: {} keys copied in {:.1} ms",
+                    snapshot.keys(),
+                    snapshot.copying.as_secs_f64() * 1000.0
+                );
                 let mut out = PieceWriter {
                     buf: Vec::with_capacity(CHUNK),
                     tx,
