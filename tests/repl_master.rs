@@ -147,8 +147,10 @@ fn redis_replica_syncs_every_type_and_follows_writes_epoll() {
     }
 }
 
-#[test]
-fn concurrent_writers_on_two_threads_leave_master_and_replica_equal() {
+/// Six clients on a two-thread ringkv master each send `rounds` commands made by
+/// `command(writer, round)`, while a redis-server replica follows; at the end both hold
+/// the same data.
+fn race_writers(rounds: usize, command: fn(usize, usize) -> Vec<String>) {
     if !redis_server_available() {
         return;
     }
@@ -160,16 +162,8 @@ fn concurrent_writers_on_two_threads_leave_master_and_replica_equal() {
         .map(|w| {
             thread::spawn(move || {
                 let mut c = Client::connect(port);
-                for i in 0..600 {
-                    let key = format!("k{}", i % 5);
-                    let n = format!("n{}", i % 3);
-                    match (i + w) % 5 {
-                        0 => c.cmd(&["INCR", &n]),
-                        1 => c.cmd(&["APPEND", &key, &format!("{w}.")]),
-                        2 => c.cmd(&["SET", &key, &format!("w{w}i{i}")]),
-                        3 => c.cmd(&["DEL", &key, &n]),
-                        _ => c.cmd(&["INCRBY", &n, "7"]),
-                    };
+                for i in 0..rounds {
+                    c.cmd(&command(w, i));
                 }
             })
         })
@@ -181,42 +175,42 @@ fn concurrent_writers_on_two_threads_leave_master_and_replica_equal() {
     assert_same_data(&master, &replica);
 }
 
+fn words(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+#[test]
+fn concurrent_writers_on_two_threads_leave_master_and_replica_equal() {
+    race_writers(600, |w, i| {
+        let key = format!("k{}", i % 5);
+        let n = format!("n{}", i % 3);
+        match (i + w) % 5 {
+            0 => words(&["INCR", &n]),
+            1 => words(&["APPEND", &key, &format!("{w}.")]),
+            2 => words(&["SET", &key, &format!("w{w}i{i}")]),
+            3 => words(&["DEL", &key, &n]),
+            _ => words(&["INCRBY", &n, "7"]),
+        }
+    });
+}
+
 /// Whole-database writes (FLUSHDB, FLUSHALL, SWAPDB) and bit writes racing with key
 /// writes on other threads: each enters the stream while its locks are held, so the
 /// replica ends equal whatever the interleaving.
 #[test]
 fn flushes_swaps_and_bit_writes_racing_with_writers_keep_the_replica_equal() {
-    if !redis_server_available() {
-        return;
-    }
-    let master = ringkv(Backend::Uring, &[("threads", "2")]);
-    let replica = replica_of(&master);
-    wait_synced(&master, &replica);
-    let port = master.port();
-    let writers: Vec<_> = (0..6)
-        .map(|w| {
-            thread::spawn(move || {
-                let mut c = Client::connect(port);
-                for i in 0..400 {
-                    let key = format!("k{}", i % 7);
-                    match (i * 7 + w) % 11 {
-                        0 if w == 0 => c.cmd(&["FLUSHDB"]),
-                        1 if w == 1 => c.cmd(&["SWAPDB", "0", "1"]),
-                        2 if w == 2 && i % 4 == 0 => c.cmd(&["FLUSHALL"]),
-                        3 => c.cmd(&["SETBIT", &key, &(i % 64).to_string(), "1"]),
-                        4 => c.cmd(&["BITOP", "OR", "dest", &key, "k1"]),
-                        5 => c.cmd(&["SELECT", &(i % 2).to_string()]),
-                        _ => c.cmd(&["SET", &key, &format!("w{w}i{i}")]),
-                    };
-                }
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.join().unwrap();
-    }
-    master.client().cmd(&["SET", "done", "1"]);
-    assert_same_data(&master, &replica);
+    race_writers(400, |w, i| {
+        let key = format!("k{}", i % 7);
+        match (i * 7 + w) % 11 {
+            0 if w == 0 => words(&["FLUSHDB"]),
+            1 if w == 1 => words(&["SWAPDB", "0", "1"]),
+            2 if w == 2 && i % 4 == 0 => words(&["FLUSHALL"]),
+            3 => words(&["SETBIT", &key, &(i % 64).to_string(), "1"]),
+            4 => words(&["BITOP", "OR", "dest", &key, "k1"]),
+            5 => words(&["SELECT", &(i % 2).to_string()]),
+            _ => words(&["SET", &key, &format!("w{w}i{i}")]),
+        }
+    });
 }
 
 #[test]
