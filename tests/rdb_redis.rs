@@ -9,24 +9,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
-use common::{redis_server_available, Server};
+use common::{query, redis_server_available, Server};
 use ringkv::rdb::{load, Checksum, Item, Pairs, RdbValue, Stream, StreamId, Summary};
-
-fn r(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn rb(con: &mut redis::Connection, args: &[&[u8]]) {
-    let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    let _: redis::Value = cmd.query(con).unwrap();
-}
 
 /// SAVE, then decode the dump into (summary, items).
 fn save_and_decode(server: &Server, con: &mut redis::Connection) -> (Summary, Vec<Item>) {
@@ -41,7 +25,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Asserts what OBJECT ENCODING says of each key, so the dump holds the intended types.
 fn assert_encodings(con: &mut redis::Connection, expected: &[(&str, &str)]) {
     for (key, encoding) in expected {
-        let got = r(con, &["OBJECT", "ENCODING", key]);
+        let got = query(con, &["OBJECT", "ENCODING", key]);
         assert_eq!(
             got,
             redis::Value::BulkString(encoding.as_bytes().to_vec()),
@@ -55,7 +39,7 @@ fn save_and_decode_bytes(
     server: &Server,
     con: &mut redis::Connection,
 ) -> (Summary, Vec<Item>, Vec<u8>) {
-    r(con, &["SAVE"]);
+    query(con, &["SAVE"]);
     let bytes = std::fs::read(server.dir().join("dump.rdb")).expect("dump.rdb");
     let mut items = Vec::new();
     let summary = load(bytes.as_slice(), |item| {
@@ -133,7 +117,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
     }
     let server = Server::start_redis();
     let mut con = server.redis_conn();
-    r(&mut con, &["CONFIG", "SET", "rdbcompression", "yes"]);
+    query(&mut con, &["CONFIG", "SET", "rdbcompression", "yes"]);
     // The thresholds between the packed and the general encodings (builds differ).
     for (name, value) in [
         ("hash-max-listpack-entries", "128"),
@@ -143,7 +127,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
         ("set-max-intset-entries", "512"),
         ("list-max-listpack-size", "-2"),
     ] {
-        r(&mut con, &["CONFIG", "SET", name, value]);
+        query(&mut con, &["CONFIG", "SET", name, value]);
     }
     // Strings: raw, integer-encoded (8/16/32-bit), too big for an int encoding, LZF, binary.
     let lzf = "abcdefgh".repeat(40);
@@ -158,11 +142,11 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
         ("lzf", lzf.as_str()),
     ];
     for (k, v) in strings {
-        r(&mut con, &["SET", k, v]);
+        query(&mut con, &["SET", k, v]);
     }
-    rb(&mut con, &[b"SET", b"binary", b"\x00\xff\r\n\x01"]);
-    r(&mut con, &["PEXPIREAT", "raw", "4102444800123"]);
-    r(&mut con, &["EXPIREAT", "int16", "4102444801"]);
+    query(&mut con, &[&b"SET"[..], b"binary", b"\x00\xff\r\n\x01"]);
+    query(&mut con, &["PEXPIREAT", "raw", "4102444800123"]);
+    query(&mut con, &["EXPIREAT", "int16", "4102444801"]);
 
     // Lists: one listpack node, and many nodes with integers and long strings.
     let small_list: Vec<String> = ["a", "1", "-300", "70000", "5000000000", ""]
@@ -182,7 +166,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
         for chunk in list.chunks(500) {
             let mut args = vec!["RPUSH", key];
             args.extend(chunk.iter().map(String::as_str));
-            r(&mut con, &args);
+            query(&mut con, &args);
         }
     }
 
@@ -202,7 +186,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
     for (key, members) in sets {
         let mut args = vec!["SADD", key];
         args.extend(members.iter().map(String::as_str));
-        r(&mut con, &args);
+        query(&mut con, &args);
     }
 
     // Hashes: listpack, too many fields, a value too long for a listpack.
@@ -223,7 +207,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
             args.push(f);
             args.push(v);
         }
-        r(&mut con, &args);
+        query(&mut con, &args);
     }
 
     // Sorted sets: listpack and skiplist, with awkward scores.
@@ -254,16 +238,16 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
             args.push(s);
             args.push(m);
         }
-        r(&mut con, &args);
+        query(&mut con, &args);
     }
 
     // Other databases.
-    r(&mut con, &["SELECT", "2"]);
-    r(&mut con, &["SET", "in-db-2", "two"]);
-    r(&mut con, &["SELECT", "15"]);
-    r(&mut con, &["SET", "in-db-15", "fifteen"]);
-    r(&mut con, &["PEXPIRE", "in-db-15", "100000000"]);
-    r(&mut con, &["SELECT", "0"]);
+    query(&mut con, &["SELECT", "2"]);
+    query(&mut con, &["SET", "in-db-2", "two"]);
+    query(&mut con, &["SELECT", "15"]);
+    query(&mut con, &["SET", "in-db-15", "fifteen"]);
+    query(&mut con, &["PEXPIRE", "in-db-15", "100000000"]);
+    query(&mut con, &["SELECT", "0"]);
 
     assert_encodings(
         &mut con,
@@ -354,7 +338,7 @@ fn strings_lists_sets_hashes_zsets_small_and_large() {
 
 /// `entries-read` of each group, as XINFO GROUPS reports it (nil: unknown).
 fn group_entries_read(con: &mut redis::Connection, key: &str) -> Vec<Option<u64>> {
-    let redis::Value::Array(groups) = r(con, &["XINFO", "GROUPS", key]) else {
+    let redis::Value::Array(groups) = query(con, &["XINFO", "GROUPS", key]) else {
         panic!("XINFO GROUPS: not an array")
     };
     groups
@@ -413,15 +397,15 @@ fn streams_with_groups_consumers_and_pending_entries() {
             args.push(v.clone());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        r(&mut con, &args);
+        query(&mut con, &args);
         live.push((id(i, i % 3), fields));
     }
     for del in [2u64, 150, 250] {
-        r(&mut con, &["XDEL", "st", &format!("{del}-{}", del % 3)]);
+        query(&mut con, &["XDEL", "st", &format!("{del}-{}", del % 3)]);
         live.retain(|(i, _)| i.ms != del);
     }
-    r(&mut con, &["XGROUP", "CREATE", "st", "g1", "0"]);
-    r(
+    query(&mut con, &["XGROUP", "CREATE", "st", "g1", "0"]);
+    query(
         &mut con,
         &[
             "XREADGROUP",
@@ -435,7 +419,7 @@ fn streams_with_groups_consumers_and_pending_entries() {
             ">",
         ],
     );
-    r(
+    query(
         &mut con,
         &[
             "XREADGROUP",
@@ -450,11 +434,11 @@ fn streams_with_groups_consumers_and_pending_entries() {
         ],
     );
     // alice has 1-1, 3-0, 4-1; bob has 5-2, 6-0. Ack 3-0; claim 4-1 for bob.
-    r(&mut con, &["XACK", "st", "g1", "3-0"]);
-    r(&mut con, &["XCLAIM", "st", "g1", "bob", "0", "4-1"]);
-    r(&mut con, &["XGROUP", "CREATE", "st", "g2", "$"]);
-    r(&mut con, &["XGROUP", "CREATECONSUMER", "st", "g2", "carol"]);
-    r(&mut con, &["XADD", "empty", "MAXLEN", "0", "7-7", "f", "v"]);
+    query(&mut con, &["XACK", "st", "g1", "3-0"]);
+    query(&mut con, &["XCLAIM", "st", "g1", "bob", "0", "4-1"]);
+    query(&mut con, &["XGROUP", "CREATE", "st", "g2", "$"]);
+    query(&mut con, &["XGROUP", "CREATECONSUMER", "st", "g2", "carol"]);
+    query(&mut con, &["XADD", "empty", "MAXLEN", "0", "7-7", "f", "v"]);
 
     let entries_read = group_entries_read(&mut con, "st");
     let (_, items) = save_and_decode(&server, &mut con);
@@ -535,14 +519,14 @@ fn functions_lfu_lru_and_no_checksum() {
     let server = Server::start_redis();
     let mut con = server.redis_conn();
     let code = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
-    r(&mut con, &["FUNCTION", "LOAD", code]);
-    r(
+    query(&mut con, &["FUNCTION", "LOAD", code]);
+    query(
         &mut con,
         &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
     );
-    r(&mut con, &["SET", "k", "v"]);
+    query(&mut con, &["SET", "k", "v"]);
     for _ in 0..20 {
-        r(&mut con, &["GET", "k"]);
+        query(&mut con, &["GET", "k"]);
     }
     let (_, items) = save_and_decode(&server, &mut con);
     assert!(items.contains(&Item::FunctionSkipped {
@@ -555,12 +539,12 @@ fn functions_lfu_lru_and_no_checksum() {
     assert!(freq.is_some_and(|f| f > 0), "{freq:?}");
     assert_eq!(*idle, None);
 
-    r(
+    query(
         &mut con,
         &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
     );
-    r(&mut con, &["CONFIG", "SET", "rdbcompression", "no"]);
-    r(&mut con, &["SET", "long", &"z".repeat(500)]);
+    query(&mut con, &["CONFIG", "SET", "rdbcompression", "no"]);
+    query(&mut con, &["SET", "long", &"z".repeat(500)]);
     let (_, items) = save_and_decode(&server, &mut con);
     let keys = keys(&items);
     assert_eq!(

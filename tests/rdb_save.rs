@@ -8,17 +8,9 @@ mod common;
 use std::convert::Infallible;
 use std::path::Path;
 
-use common::{fresh_dir, redis_server_available, tool_available, Server};
+use common::{fresh_dir, query, redis_server_available, tool_available, Server};
 use ringkv::rdb::save::{write_file, AuxInfo, Encoding};
 use ringkv::rdb::{load, Item};
-
-fn r(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
 
 fn text(v: redis::Value) -> String {
     match v {
@@ -51,9 +43,9 @@ fn encoding() -> Encoding {
 fn populate(con: &mut redis::Connection) {
     populate_basic(con);
     // 64-bit and large intsets, a set that outgrows the intset.
-    r(con, &["SADD", "intset64", "1", "-9000000000000", "70000"]);
+    query(con, &["SADD", "intset64", "1", "-9000000000000", "70000"]);
     let long_value = "L".repeat(200);
-    r(
+    query(
         con,
         &[
             "HSET",
@@ -71,9 +63,9 @@ fn populate(con: &mut redis::Connection) {
         .collect();
     let mut args = vec!["HSET", "big-hash"];
     args.extend(big_hash.iter().map(String::as_str));
-    r(con, &args);
-    r(con, &["HSET", "long-hash", "long", &"L".repeat(400)]);
-    r(
+    query(con, &args);
+    query(con, &["HSET", "long-hash", "long", &"L".repeat(400)]);
+    query(
         con,
         &[
             "ZADD",
@@ -97,37 +89,37 @@ fn populate(con: &mut redis::Connection) {
         .collect();
     let mut args = vec!["ZADD", "big-zset"];
     args.extend(big_zset.iter().map(String::as_str));
-    r(con, &args);
+    query(con, &args);
     for i in 1..=250u64 {
         let id = format!("{i}-{}", i % 3);
         let v = i.to_string();
         if i % 4 == 0 {
-            r(con, &["XADD", "st", &id, "other", &v]);
+            query(con, &["XADD", "st", &id, "other", &v]);
         } else {
-            r(con, &["XADD", "st", &id, "a", &v, "b", "xyz"]);
+            query(con, &["XADD", "st", &id, "a", &v, "b", "xyz"]);
         }
     }
     for del in ["2-2", "150-0", "250-1"] {
-        r(con, &["XDEL", "st", del]);
+        query(con, &["XDEL", "st", del]);
     }
-    r(con, &["XGROUP", "CREATE", "st", "g1", "0"]);
+    query(con, &["XGROUP", "CREATE", "st", "g1", "0"]);
     let read: Vec<&str> = "XREADGROUP GROUP g1 alice COUNT 3 STREAMS st >"
         .split(' ')
         .collect();
-    r(con, &read);
-    r(con, &["XACK", "st", "g1", "3-0"]);
-    r(con, &["XGROUP", "CREATE", "st", "g2", "$"]);
-    r(con, &["XGROUP", "CREATECONSUMER", "st", "g2", "carol"]);
-    r(
+    query(con, &read);
+    query(con, &["XACK", "st", "g1", "3-0"]);
+    query(con, &["XGROUP", "CREATE", "st", "g2", "$"]);
+    query(con, &["XGROUP", "CREATECONSUMER", "st", "g2", "carol"]);
+    query(
         con,
         &["XADD", "empty-stream", "MAXLEN", "0", "7-7", "f", "v"],
     );
-    r(con, &["SELECT", "2"]);
-    r(con, &["SET", "in-db-2", "two"]);
-    r(con, &["SELECT", "15"]);
-    r(con, &["SET", "in-db-15", "fifteen"]);
-    r(con, &["PEXPIRE", "in-db-15", "100000000"]);
-    r(con, &["SELECT", "0"]);
+    query(con, &["SELECT", "2"]);
+    query(con, &["SET", "in-db-2", "two"]);
+    query(con, &["SELECT", "15"]);
+    query(con, &["SET", "in-db-15", "fifteen"]);
+    query(con, &["PEXPIRE", "in-db-15", "100000000"]);
+    query(con, &["SELECT", "0"]);
 }
 
 /// Re-encodes a decoded file with ringkv's writer (its own header and AUX fields).
@@ -174,14 +166,18 @@ fn assert_redis_loads_with_digest(path: &Path, digest: &str, dbsize: &[(u32, i64
     let server = Server::start_redis_with(&settings);
     let mut con = server.redis_conn();
     assert_eq!(
-        text(r(&mut con, &["DEBUG", "DIGEST"])),
+        text(query(&mut con, &["DEBUG", "DIGEST"])),
         digest,
         "{}",
         server.log()
     );
     for &(db, n) in dbsize {
-        r(&mut con, &["SELECT", &db.to_string()]);
-        assert_eq!(r(&mut con, &["DBSIZE"]), redis::Value::Int(n), "db {db}");
+        query(&mut con, &["SELECT", &db.to_string()]);
+        assert_eq!(
+            query(&mut con, &["DBSIZE"]),
+            redis::Value::Int(n),
+            "db {db}"
+        );
     }
 }
 
@@ -193,8 +189,8 @@ fn redis_dumps_reencoded_pass_check_rdb_and_load_with_the_same_digest() {
     let server = Server::start_redis_with(THRESHOLDS);
     let mut con = server.redis_conn();
     populate(&mut con);
-    let digest = text(r(&mut con, &["DEBUG", "DIGEST"]));
-    r(&mut con, &["SAVE"]);
+    let digest = text(query(&mut con, &["DEBUG", "DIGEST"]));
+    query(&mut con, &["SAVE"]);
     let original = std::fs::read(server.dir().join("dump.rdb")).unwrap();
     let items = decode(&original);
 
@@ -223,15 +219,6 @@ fn bytes(v: redis::Value) -> Vec<u8> {
     }
 }
 
-fn rb(con: &mut redis::Connection, args: &[&[u8]]) -> redis::Value {
-    let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(args[0])))
-}
-
 /// Keys of the types ringkv's keyspace holds, in each encoding Redis gives them.
 fn populate_basic(con: &mut redis::Connection) -> Vec<String> {
     let lzf = "abcdefgh".repeat(40);
@@ -243,10 +230,10 @@ fn populate_basic(con: &mut redis::Connection) -> Vec<String> {
         ("empty", ""),
         ("lzf", lzf.as_str()),
     ] {
-        r(con, &["SET", k, v]);
+        query(con, &["SET", k, v]);
     }
-    r(con, &["PEXPIRE", "raw", "100000000"]);
-    r(
+    query(con, &["PEXPIRE", "raw", "100000000"]);
+    query(
         con,
         &["RPUSH", "small-list", "a", "1", "-300", "70000", "", "x"],
     );
@@ -256,14 +243,14 @@ fn populate_basic(con: &mut redis::Connection) -> Vec<String> {
     for chunk in big.chunks(500) {
         let mut args = vec!["RPUSH", "big-list"];
         args.extend(chunk.iter().map(String::as_str));
-        r(con, &args);
+        query(con, &args);
     }
-    r(con, &["SADD", "intset", "5", "-7000", "300", "0"]);
-    r(con, &["SADD", "strset", "a", "b", "12"]);
+    query(con, &["SADD", "intset", "5", "-7000", "300", "0"]);
+    query(con, &["SADD", "strset", "a", "b", "12"]);
     let many: Vec<String> = (0..600).map(|i| i.to_string()).collect();
     let mut args = vec!["SADD", "bigset"];
     args.extend(many.iter().map(String::as_str));
-    r(con, &args);
+    query(con, &args);
     [
         "raw",
         "int8",
@@ -292,13 +279,13 @@ fn dump_payloads_cross_between_redis_and_ringkv() {
     let mut rc = redis.redis_conn();
     let mut kc = ringkv.redis_conn();
     for key in populate_basic(&mut rc) {
-        let payload = bytes(r(&mut rc, &["DUMP", &key]));
+        let payload = bytes(query(&mut rc, &["DUMP", &key]));
         // Redis -> ringkv: the same value, and (same encodings) the same payload back.
         // Not for string sets (member order is the hash table's) nor LZF-compressed
         // strings and nodes (ringkv's compressor finds other matches than liblzf).
-        let restored = rb(&mut kc, &[b"RESTORE", key.as_bytes(), b"0", &payload]);
+        let restored = query(&mut kc, &[b"RESTORE", key.as_bytes(), b"0", &payload]);
         assert_eq!(restored, redis::Value::Okay, "{key}");
-        let ours = bytes(r(&mut kc, &["DUMP", &key]));
+        let ours = bytes(query(&mut kc, &["DUMP", &key]));
         let byte_equal = [
             "raw",
             "int8",
@@ -313,18 +300,18 @@ fn dump_payloads_cross_between_redis_and_ringkv() {
         }
         // DIGEST-VALUE counts whether the key has a TTL: give the copy the same.
         let copy = format!("{key}:copy");
-        let ttl = match r(&mut rc, &["PTTL", &key]) {
+        let ttl = match query(&mut rc, &["PTTL", &key]) {
             redis::Value::Int(ms) if ms > 0 => (ms + 60_000).to_string(),
             _ => "0".to_string(),
         };
-        let restored = rb(
+        let restored = query(
             &mut rc,
             &[b"RESTORE", copy.as_bytes(), ttl.as_bytes(), &ours],
         );
         assert_eq!(restored, redis::Value::Okay, "{key}");
         assert_eq!(
-            r(&mut rc, &["DEBUG", "DIGEST-VALUE", &key]),
-            r(&mut rc, &["DEBUG", "DIGEST-VALUE", &copy]),
+            query(&mut rc, &["DEBUG", "DIGEST-VALUE", &key]),
+            query(&mut rc, &["DEBUG", "DIGEST-VALUE", &copy]),
             "{key}"
         );
     }
@@ -332,7 +319,7 @@ fn dump_payloads_cross_between_redis_and_ringkv() {
 
 /// One field of INFO persistence.
 fn info(con: &mut redis::Connection, name: &str) -> String {
-    let all = text(r(con, &["INFO", "persistence"]));
+    let all = text(query(con, &["INFO", "persistence"]));
     all.lines()
         .find_map(|line| line.strip_prefix(&format!("{name}:")).map(str::to_string))
         .unwrap_or_else(|| panic!("no {name} in {all}"))
@@ -352,24 +339,27 @@ fn saved_dump_loads_into_redis(background: bool) {
     populate_basic(&mut rc);
     populate_basic(&mut kc);
     for con in [&mut rc, &mut kc] {
-        r(con, &["SELECT", "3"]);
-        r(con, &["SET", "in-db-3", "three"]);
-        r(con, &["EXPIREAT", "in-db-3", "4102444800"]);
-        r(con, &["SELECT", "0"]);
+        query(con, &["SELECT", "3"]);
+        query(con, &["SET", "in-db-3", "three"]);
+        query(con, &["EXPIREAT", "in-db-3", "4102444800"]);
+        query(con, &["SELECT", "0"]);
     }
     // The TTL of `raw` is relative: pin both to the same absolute time.
-    r(&mut rc, &["PEXPIREAT", "raw", "4102444800123"]);
-    r(&mut kc, &["PEXPIREAT", "raw", "4102444800123"]);
-    let digest = text(r(&mut rc, &["DEBUG", "DIGEST"]));
+    query(&mut rc, &["PEXPIREAT", "raw", "4102444800123"]);
+    query(&mut kc, &["PEXPIREAT", "raw", "4102444800123"]);
+    let digest = text(query(&mut rc, &["DEBUG", "DIGEST"]));
     let path = ringkv.dir().join("dump.rdb");
     if background {
-        assert_eq!(text(r(&mut kc, &["BGSAVE"])), "Background saving started");
+        assert_eq!(
+            text(query(&mut kc, &["BGSAVE"])),
+            "Background saving started"
+        );
         common::wait_for(std::time::Duration::from_secs(10), "BGSAVE", || {
             (info(&mut kc, "rdb_bgsave_in_progress") == "0" && path.exists()).then_some(())
         });
         assert_eq!(info(&mut kc, "rdb_last_bgsave_status"), "ok");
     } else {
-        assert_eq!(r(&mut kc, &["SAVE"]), redis::Value::Okay);
+        assert_eq!(query(&mut kc, &["SAVE"]), redis::Value::Okay);
     }
     assert_check_rdb_passes(&path);
     assert_redis_loads_with_digest(&path, &digest, &[(0, 11), (3, 1)]);

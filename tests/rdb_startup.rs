@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, fresh_dir, redis_server_available, show, Client};
+use common::{free_port, fresh_dir, query, redis_server_available, show, Client};
 
 const RINGKV: &str = env!("CARGO_BIN_EXE_ringkv");
 
@@ -115,14 +115,6 @@ fn ringkv(dir: &Path, extra: &[&str]) -> Started {
     launch(RINGKV, dir, extra)
 }
 
-fn r(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
 /// A reply as text (status, bulk or integer), for comparing two servers.
 fn text(v: redis::Value) -> String {
     match v {
@@ -135,7 +127,7 @@ fn text(v: redis::Value) -> String {
 }
 
 fn t(con: &mut redis::Connection, args: &[&str]) -> String {
-    text(r(con, args))
+    text(query(con, args))
 }
 
 /// The thresholds both servers use (Debian's redis-server config differs from Redis').
@@ -156,8 +148,8 @@ const LIMITS: &[&str] = &[
 fn populate(con: &mut redis::Connection) -> Vec<(u8, String)> {
     let mut keys = Vec::new();
     let mut run = |con: &mut redis::Connection, db: u8, key: &str, args: &[&str]| {
-        r(con, &["SELECT", &db.to_string()]);
-        r(con, args);
+        query(con, &["SELECT", &db.to_string()]);
+        query(con, args);
         if !keys.contains(&(db, key.to_string())) {
             keys.push((db, key.to_string()));
         }
@@ -269,10 +261,10 @@ fn a_redis_dump_of_every_type_loads_with_the_same_digest() {
     };
     let mut con = redis.con();
     let keys = populate(&mut con);
-    r(&mut con, &["SELECT", "0"]);
+    query(&mut con, &["SELECT", "0"]);
     // A key that expires between the SAVE and the load: a master drops it.
-    r(&mut con, &["SET", "gone", "soon", "PX", "300"]);
-    r(&mut con, &["SAVE"]);
+    query(&mut con, &["SET", "gone", "soon", "PX", "300"]);
+    query(&mut con, &["SAVE"]);
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(t(&mut con, &["EXISTS", "gone"]), "0");
     let digest = t(&mut con, &["DEBUG", "DIGEST"]);
@@ -283,13 +275,13 @@ fn a_redis_dump_of_every_type_loads_with_the_same_digest() {
     assert_eq!(t(&mut kv, &["DEBUG", "DIGEST"]), digest);
     for db in 0..16 {
         let db = db.to_string();
-        r(&mut con, &["SELECT", &db]);
-        r(&mut kv, &["SELECT", &db]);
+        query(&mut con, &["SELECT", &db]);
+        query(&mut kv, &["SELECT", &db]);
         assert_eq!(t(&mut kv, &["DBSIZE"]), t(&mut con, &["DBSIZE"]), "db {db}");
     }
     for (db, key) in &keys {
-        r(&mut con, &["SELECT", &db.to_string()]);
-        r(&mut kv, &["SELECT", &db.to_string()]);
+        query(&mut con, &["SELECT", &db.to_string()]);
+        query(&mut kv, &["SELECT", &db.to_string()]);
         for query in [
             &["TYPE", key][..],
             &["OBJECT", "ENCODING", key],
@@ -335,14 +327,14 @@ fn every_type_round_trips_through_ringkv_save_and_dump() {
     };
     let mut con = redis.con();
     let keys = populate(&mut con);
-    r(&mut con, &["SAVE"]);
+    query(&mut con, &["SAVE"]);
     let digest = t(&mut con, &["DEBUG", "DIGEST"]);
     let ringkv = up(ringkv(&dir.0, LIMITS));
     let mut kv = ringkv.con();
     for (db, key) in &keys {
         let db = db.to_string();
-        r(&mut con, &["SELECT", &db]);
-        r(&mut kv, &["SELECT", &db]);
+        query(&mut con, &["SELECT", &db]);
+        query(&mut kv, &["SELECT", &db]);
         let copy = format!("{key}:restored");
         for kv_to_redis in [false, true] {
             let (from, to) = if kv_to_redis {
@@ -362,10 +354,10 @@ fn every_type_round_trips_through_ringkv_save_and_dump() {
                 .unwrap_or_else(|e| panic!("RESTORE of {key} in db {db}: {e}"));
             let want = t(from, &["DEBUG", "DIGEST-VALUE", key]);
             assert_eq!(t(to, &["DEBUG", "DIGEST-VALUE", &copy]), want, "{key}");
-            r(to, &["DEL", &copy]);
+            query(to, &["DEL", &copy]);
         }
     }
-    r(&mut kv, &["SAVE"]);
+    query(&mut kv, &["SAVE"]);
     drop(ringkv);
 
     let saved = Dir(fresh_dir("rdb-roundtrip-saved"));
@@ -391,10 +383,10 @@ fn the_listpack_limits_come_from_the_config() {
     };
     let mut con = redis.con();
     for i in 0..200 {
-        r(&mut con, &["HSET", "h", &format!("f{i}"), "v"]);
+        query(&mut con, &["HSET", "h", &format!("f{i}"), "v"]);
     }
     assert_eq!(t(&mut con, &["OBJECT", "ENCODING", "h"]), "hashtable");
-    r(&mut con, &["SAVE"]);
+    query(&mut con, &["SAVE"]);
     drop(redis);
     // 200 fields fit under ringkv's default of 512 (Debian's redis.conf value) ...
     let ringkv_default = up(ringkv(&dir.0, &[]));
@@ -641,18 +633,18 @@ fn generic_commands_answer_on_hashes_zsets_and_streams_as_redis_does() {
         return;
     };
     let mut con = redis.con();
-    r(&mut con, &["HSET", "h", "f", "v", "g", "2"]);
-    r(&mut con, &["ZADD", "z", "1", "a", "2.5", "b"]);
-    r(&mut con, &["XADD", "s", "1-1", "f", "v"]);
-    r(&mut con, &["XGROUP", "CREATE", "s", "g", "0"]);
+    query(&mut con, &["HSET", "h", "f", "v", "g", "2"]);
+    query(&mut con, &["ZADD", "z", "1", "a", "2.5", "b"]);
+    query(&mut con, &["XADD", "s", "1-1", "f", "v"]);
+    query(&mut con, &["XGROUP", "CREATE", "s", "g", "0"]);
     for i in 0..300 {
-        r(&mut con, &["HSET", "big-h", &format!("f{i}"), "v"]);
-        r(
+        query(&mut con, &["HSET", "big-h", &format!("f{i}"), "v"]);
+        query(
             &mut con,
             &["ZADD", "big-z", &i.to_string(), &format!("m{i}")],
         );
     }
-    r(&mut con, &["SAVE"]);
+    query(&mut con, &["SAVE"]);
     let ringkv = up(ringkv(&dir.0, LIMITS));
     let (mut a, mut b) = (Client::connect(redis.port), Client::connect(ringkv.port));
     for command in GENERIC {
@@ -679,9 +671,9 @@ fn idle_times_in_the_dump_carry_over() {
         return;
     };
     let mut con = redis.con();
-    r(&mut con, &["HSET", "h", "f", "v"]);
+    query(&mut con, &["HSET", "h", "f", "v"]);
     std::thread::sleep(Duration::from_millis(2100));
-    r(&mut con, &["SAVE"]);
+    query(&mut con, &["SAVE"]);
     drop(redis);
     let ringkv = up(ringkv(&dir.0, &[]));
     let idle: i64 = redis::cmd("OBJECT")

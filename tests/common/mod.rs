@@ -497,6 +497,19 @@ macro_rules! backend_tests {
     };
 }
 
+/// Runs one command (name and arguments, as text or bytes) through the `redis` crate;
+/// panics naming the command when it fails.
+pub fn query<A: redis::ToRedisArgs + std::fmt::Debug>(
+    con: &mut redis::Connection,
+    args: &[A],
+) -> redis::Value {
+    let mut cmd = redis::Cmd::new();
+    for arg in args {
+        cmd.arg(arg);
+    }
+    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
 /// Encodes a command as a RESP multibulk request.
 pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
