@@ -290,7 +290,7 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
             if !options.matches(&entry.key) {
                 return Visit::Keep;
             }
-            let is_expired = deadline.is_some_and(|at| at <= now);
+            let is_expired = deadline.is_some_and(|at| crate::db::deadline_passed(at, now));
             if let Some(wanted) = options.type_name {
                 if is_expired {
                     misses += 1;

@@ -348,11 +348,11 @@ pub const DEBUG_NOT_ALLOWED: &str =
      configuration file, and then restart the server.";
 
 /// Whether DEBUG may run for this client: `enable-debug-command` is `no` by default in
-/// Redis 7, `yes` for everyone, or `local` for loopback connections.
+/// Redis 7, `yes` for everyone, or `local` for clients from 127.0.0.1 or ::1.
 pub fn debug_allowed(ctx: &Ctx) -> bool {
     match ctx.server.config.get("enable-debug-command").as_str() {
         "yes" => true,
-        "local" => ctx.client.addr.ip().is_loopback(),
+        "local" => crate::server::access::is_local_peer(ctx.client.addr.ip()),
         _ => false,
     }
 }

@@ -88,7 +88,7 @@ pub fn run_cycle(ks: &Keyspace, now_ms: i64, deadline: Instant, rng: &mut Rng) -
                         break;
                     }
                     let (pos, deadline_ms) = shard.volatile_entry(rng.below(shard.volatile_len()));
-                    if deadline_ms <= now_ms {
+                    if super::deadline_passed(deadline_ms, now_ms) {
                         let removed = shard.remove_at(pos);
                         ks.deleted_expired(index, &removed.key);
                         expired += 1;

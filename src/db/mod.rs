@@ -28,3 +28,11 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// Whether a key with this deadline is gone at `now_ms`. A key lives through its deadline's
+/// own millisecond, as in Redis 7.0 (`keyIsExpired`: `now > when`); commands that *set* a
+/// deadline use `<=` instead (`checkAlreadyExpired`), so an EXPIREAT to this very
+/// millisecond deletes at once.
+pub fn deadline_passed(deadline_ms: i64, now_ms: i64) -> bool {
+    now_ms > deadline_ms
+}

@@ -223,7 +223,8 @@ impl Shard {
     }
 
     pub fn is_expired(&self, pos: usize, now_ms: i64) -> bool {
-        self.expires_at(pos).is_some_and(|at| at <= now_ms)
+        self.expires_at(pos)
+            .is_some_and(|at| super::deadline_passed(at, now_ms))
     }
 
     /// Position of `key` (hashed to `hash`), expired or not.
@@ -492,8 +493,11 @@ mod tests {
         assert_eq!(shard.volatile_len(), 1);
         assert_eq!(shard.volatile_entry(0), (b, 20));
         assert_eq!(shard.expires_at(a), None);
-        assert!(shard.is_expired(b, 20));
-        assert!(!shard.is_expired(b, 19));
+        assert!(shard.is_expired(b, 21));
+        assert!(
+            !shard.is_expired(b, 20),
+            "a key lives through its deadline's millisecond"
+        );
         shard.check_invariants();
     }
 

@@ -29,11 +29,14 @@ pub const PROTECTED_MODE_DENIED: &[u8] =
 /// Redis 7.0's rule: with `protected-mode yes` and no password for the default user, only
 /// clients connecting from exactly 127.0.0.1 or ::1 are served, whatever `bind` says.
 pub fn protected_mode_denies(protected_mode: bool, password_set: bool, peer: IpAddr) -> bool {
-    // Redis compares the peer's address text with "127.0.0.1" and "::1": 127.0.0.2 and
-    // IPv4-mapped forms are not loopback to it.
-    let loopback =
-        peer == IpAddr::V4(Ipv4Addr::LOCALHOST) || peer == IpAddr::V6(Ipv6Addr::LOCALHOST);
-    protected_mode && !password_set && !loopback
+    protected_mode && !password_set && !is_local_peer(peer)
+}
+
+/// Redis' `islocalClient` (protected mode, `enable-debug-command local`): it compares the
+/// peer's address text with "127.0.0.1" and "::1", so 127.0.0.2 and IPv4-mapped forms
+/// are not local to it.
+pub fn is_local_peer(peer: IpAddr) -> bool {
+    peer == IpAddr::V4(Ipv4Addr::LOCALHOST) || peer == IpAddr::V6(Ipv6Addr::LOCALHOST)
 }
 
 /// [`protected_mode_denies`] with the live configuration.
