@@ -136,8 +136,8 @@ fn run(c: &mut Client, commands: &[&[&str]]) {
     }
 }
 
-/// Writes of every kind ringkv has commands for, in databases 0, 1 and 2 (hashes and
-/// sorted sets arrive through the snapshot tests only).
+/// Writes of every kind ringkv has commands for, in databases 0, 1 and 2 (sorted sets
+/// and streams arrive through the snapshot tests only).
 fn write_every_kind(c: &mut Client) {
     run(
         c,
@@ -167,6 +167,13 @@ fn write_every_kind(c: &mut Client) {
             &["SETBIT", "bits", "7", "1"],
             &["RENAMENX", "m2", "m3"],
             &["SADD", "nums", "1", "2", "3"],
+            &["HSET", "h", "a", "1", "b", "2", "c", "3"],
+            &["HMSET", "h", "d", "4"],
+            &["HSETNX", "h", "e", "5"],
+            &["HDEL", "h", "a"],
+            &["HINCRBY", "h", "b", "40"],
+            &["HINCRBYFLOAT", "h", "c", "0.25"],
+            &["HSET", "big-hash", "f", &"x".repeat(100)],
             &["SET", "del-me", "x"],
             &["DEL", "del-me"],
             &["SET", "unlink-me", "x"],
@@ -204,6 +211,10 @@ fn writes_of_every_kind_propagate(pairing: Pairing) {
     let mut r = replica.client();
     r.expect(&["GET", "s"], "$11\r\nJello world\r\n");
     r.expect(&["GET", "f"], "$3\r\n1.6\r\n");
+    r.expect(
+        &["HMGET", "h", "b", "c"],
+        "*2\r\n$2\r\n42\r\n$4\r\n3.25\r\n",
+    );
     r.expect(&["TTL", "persist"], ":-1\r\n");
 
     // Keys expiring by TTL on the master, untouched: the master's active expiry deletes

@@ -42,13 +42,14 @@ pub fn syntax(full_name: &str) -> &'static str {
         "psync" => "replicationid offset:integer",
         "wait" => "numreplicas:integer timeout:integer",
         "dump" => "key:key",
+        "memory|usage" => "key:key [SAMPLES count:integer]",
         "restore" => {
             "key:key ttl:integer serialized-value [REPLACE] [ABSTTL] \
              [IDLETIME seconds:integer] [FREQ frequency:integer]"
         }
         "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" | "expiretime"
         | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime"
-        | "object|refcount" => "key:key",
+        | "object|refcount" | "hlen" | "hkeys" | "hvals" | "hgetall" => "key:key",
         "set" => {
             "key:key value [condition=NX|XX] [GET] [expiration=EX seconds:integer|PX milliseconds:integer\
              |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]"
@@ -83,7 +84,16 @@ pub fn syntax(full_name: &str) -> &'static str {
         "sadd" => "key:key member...",
         "srandmember" => "key:key [count:integer]",
         "lrange" => "key:key start:integer stop:integer",
-        "sscan" => "key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]",
+        "sscan" | "hscan" => {
+            "key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]"
+        }
+        "hset" | "hmset" => "key:key (field_value=field value)...",
+        "hsetnx" => "key:key field value",
+        "hget" | "hstrlen" | "hexists" => "key:key field",
+        "hmget" | "hdel" => "key:key field...",
+        "hincrby" => "key:key field increment:integer",
+        "hincrbyfloat" => "key:key field increment:double",
+        "hrandfield" => "key:key [options=count:integer [WITHVALUES]]",
         "del" | "exists" | "unlink" | "touch" => "key:key...",
         "keys" => "pattern:pattern",
         "scan" => "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",

@@ -1,4 +1,4 @@
-//! INFO and COMMAND: what the server tells about itself.
+//! INFO, COMMAND and MEMORY: what the server tells about itself.
 //!
 //! ```text
 //! INFO [section ...]              $<"# Server\r\nredis_version:7.0.15\r\n...">
@@ -6,6 +6,7 @@
 //! COMMAND COUNT | INFO [name ..] | DOCS [name ..] | LIST [FILTERBY ...] | HELP
 //! COMMAND GETKEYS cmd arg ..      *<the keys of that command line>
 //! COMMAND GETKEYSANDFLAGS cmd arg ..   *<*2 key *<flags such as RO access>> per key
+//! MEMORY USAGE key [SAMPLES count]      :<estimated bytes> (null bulk for no key)
 //! ```
 
 use std::fmt::Write;
@@ -13,7 +14,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{args, commands, docs, flags, lookup, CommandSpec, Ctx};
+use super::{args, commands, docs, errors, flags, lookup, CommandSpec, Ctx};
 use crate::alloc;
 
 use super::spec::*;
@@ -37,6 +38,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             since(command("getkeysandflags", -4, LOADING | STALE, NO_KEYS, "server", "Extract keys and access flags given a full Redis command", command_getkeysandflags), "7.0.0"),
         ])
     },
+    container("memory", 0, "server", "4.0.0", "A container for memory diagnostics commands", &[
+        since(command("usage", -3, READONLY, (2, 2, 1), "server", "Estimate the memory usage of a key", memory_usage), "4.0.0"),
+        since(command("help", 2, LOADING | STALE, NO_KEYS, "server", "Show helpful text about the different subcommands", memory_help), "4.0.0"),
+    ]),
 ];
 
 /// The Redis version ringkv answers as: clients gate features on it.
@@ -441,6 +446,7 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
         "connection" => Some("@connection"),
         "list" => Some("@list"),
         "set" => Some("@set"),
+        "hash" => Some("@hash"),
         "transactions" => Some("@transaction"),
         _ => None,
     };
@@ -616,15 +622,17 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers" => {
             &["RO access"]
         }
-        "llen" | "scard" | "exists" | "type" | "strlen" | "touch" | "sismember" => &["RO"],
+        "llen" | "scard" | "exists" | "type" | "strlen" | "touch" | "sismember" | "hlen"
+        | "hstrlen" | "hexists" => &["RO"],
         "incrbyfloat" | "incr" | "decr" | "incrby" | "decrby" | "getset" | "getex" | "move" => {
             &["RW access update"]
         }
-        "lpush" | "rpush" | "sadd" | "append" => &["RW insert"],
+        "lpush" | "rpush" | "sadd" | "append" | "hsetnx" => &["RW insert"],
+        "hset" | "hmset" => &["RW update"],
         "blpop" | "brpop" | "getdel" | "lpop" | "rpop" | "spop" => &["RW access delete"],
         "del" | "unlink" => &["RM delete"],
         "expire" | "pexpire" | "persist" | "expireat" | "pexpireat" | "setrange" => &["RW update"],
-        "srem" => &["RW delete"],
+        "srem" | "hdel" => &["RW delete"],
         "rename" => &["RW access delete", "OW update"],
         "renamenx" => &["RW access delete", "OW insert"],
         "copy" => &["RO access", "OW update"],
@@ -633,6 +641,49 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         _ => &["RO access"],
     };
     listed.to_vec()
+}
+
+/// Elements of a collection MEMORY USAGE looks at when no SAMPLES is given (Redis' 5).
+const DEFAULT_MEMORY_SAMPLES: usize = 5;
+
+pub fn memory_usage(ctx: &mut Ctx, argv: &[Bytes]) {
+    let mut samples = DEFAULT_MEMORY_SAMPLES;
+    for pair in argv[3..].chunks(2) {
+        match pair {
+            [name, count] if args::is(name, "SAMPLES") => {
+                let Some(count) = ctx.int_arg(count) else {
+                    return;
+                };
+                let Ok(count) = usize::try_from(count) else {
+                    return ctx.reply.error(errors::SYNTAX);
+                };
+                samples = count;
+            }
+            _ => return ctx.reply.error(errors::SYNTAX),
+        }
+    }
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(&argv[2]);
+    let usage = guard
+        .get(now)
+        .map(|entry| crate::db::memory::entry_usage(entry, samples));
+    drop(guard);
+    match usage {
+        Some(bytes) => ctx.reply.int(bytes as i64),
+        None => ctx.reply.null(),
+    }
+}
+
+pub fn memory_help(ctx: &mut Ctx, _argv: &[Bytes]) {
+    super::server::help(
+        ctx,
+        "MEMORY",
+        &[
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
 }
 
 pub fn command_help(ctx: &mut Ctx, _argv: &[Bytes]) {

@@ -10,11 +10,13 @@ pub mod bitmap;
 pub mod connection;
 pub mod docs;
 pub mod expire;
+pub mod hash;
 pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod persistence;
+mod pick;
 pub mod replication;
 pub mod server;
 pub mod set;
@@ -52,6 +54,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     bitmap::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    hash::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,

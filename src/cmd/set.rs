@@ -12,7 +12,7 @@
 use bytes::Bytes;
 
 use super::keys::{parse_cursor, reply_scan, ScanOptions};
-use super::{errors, Ctx};
+use super::{errors, pick, Ctx};
 use crate::db::expire::Rng;
 use crate::db::value::keep;
 use crate::db::Value;
@@ -29,9 +29,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     command("srandmember", -2, READONLY, ONE_KEY, "set", "Get one or multiple random members from a set", srandmember),
     since(command("sscan", -3, READONLY, ONE_KEY, "set", "Incrementally iterate Set elements", sscan), "2.8.0"),
 ];
-
-/// The most members SRANDMEMBER with a negative count writes (each repeat is a reply).
-const MAX_REPEATED_PICKS: u64 = 10_000_000;
 
 pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now_ms();
@@ -74,9 +71,8 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
     }
     let count = match argv.get(2) {
         None => None,
-        Some(text) => match ctx.int_arg(text) {
-            // Repeats are written out one by one: refuse counts whose reply could not fit.
-            Some(n) if n.unsigned_abs() > MAX_REPEATED_PICKS && n < 0 => {
+        Some(text) => match pick::parse_count(ctx, text) {
+            Some(n) if pick::too_many_repeats(n) => {
                 return ctx.reply.error("ERR value is out of range")
             }
             Some(n) => Some(n),
@@ -98,22 +94,11 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
     match count {
         None if members.is_empty() => ctx.reply.null(),
         None => ctx.reply.bulk(&members[rng.below(members.len())]),
-        Some(n) if n >= 0 => {
-            // Distinct members: a partial Fisher-Yates shuffle picks min(n, len).
-            let mut members = members;
-            let take = (n as usize).min(members.len());
-            for i in 0..take {
-                let j = i + rng.below(members.len() - i);
-                members.swap(i, j);
-            }
-            ctx.reply.bulk_array(&members[..take]);
-        }
-        Some(_) if members.is_empty() => ctx.reply.array(0),
         Some(n) => {
-            let picks = n.unsigned_abs() as usize;
-            ctx.reply.array(picks);
-            for _ in 0..picks {
-                ctx.reply.bulk(&members[rng.below(members.len())]);
+            let picks = pick::positions(members.len(), n, &mut rng);
+            ctx.reply.array(picks.len());
+            for i in picks {
+                ctx.reply.bulk(&members[i]);
             }
         }
     }

@@ -740,7 +740,7 @@ const FLOAT_DIGITS: u32 = 17;
 /// gives `0.3`. An f64 sum would give `0.30000000000000004`; plain decimals (the usual
 /// case) are therefore added exactly in fixed point, which gives what Redis gives, and
 /// only other forms (exponents, `inf`, very long fractions) go through f64.
-fn add_decimal_text(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn add_decimal_text(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
     if let (Some(x), Some(y)) = (fixed_point(a), fixed_point(b)) {
         if let Some(sum) = x.checked_add(y) {
             return Some(format_fixed(sum));

@@ -6,6 +6,7 @@ use hashbrown::HashMap;
 
 use super::packed::{all_distinct, Packed};
 use super::value::Compact;
+use crate::config::Config;
 
 /// When a small collection must become a table: more than `entries` elements, or an
 /// element longer than `value` bytes (Redis' `*-max-listpack-entries` / `-value`).
@@ -23,6 +24,14 @@ impl Limits {
             entries: usize::try_from(entries).unwrap_or(0),
             value: usize::try_from(value).unwrap_or(0),
         }
+    }
+
+    /// The live limits of `kind` (`hash`, `zset`): `<kind>-max-listpack-entries/-value`.
+    pub fn from_config(config: &Config, kind: &str) -> Limits {
+        Limits::new(
+            config.get_int(&format!("{kind}-max-listpack-entries")),
+            config.get_int(&format!("{kind}-max-listpack-value")),
+        )
     }
 }
 
@@ -130,6 +139,23 @@ impl Hash {
             .is_none()
     }
 
+    /// Removes `field`; returns whether it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            Hash::Packed(packed) => {
+                let found = pairs(packed)
+                    .find(|(f, _)| f.0 == field)
+                    .map(|(f, v)| f.1.start..v.1.end);
+                let removed = found.is_some();
+                if let Some(pair) = found {
+                    packed.remove(pair, 2);
+                }
+                removed
+            }
+            Hash::Table(map) => map.remove(field).is_some(),
+        }
+    }
+
     fn convert(&mut self) {
         if let Hash::Packed(packed) = self {
             let mut map = HashMap::with_capacity(packed.count() / 2);
@@ -170,6 +196,18 @@ mod tests {
         assert_eq!(hash.get(b"c"), None);
         let pairs: Vec<_> = hash.iter().collect();
         assert_eq!(pairs, [(&b"a"[..], &b"one"[..]), (b"b", b"2")]);
+        hash.insert(b"c", b"3", LIMITS);
+        assert!(hash.remove(b"b"));
+        assert!(!hash.remove(b"b"));
+        let pairs: Vec<_> = hash.iter().collect();
+        assert_eq!(pairs, [(&b"a"[..], &b"one"[..]), (b"c", b"3")]);
+        assert!(hash.remove(b"a") && hash.remove(b"c"));
+        assert!(hash.is_empty());
+        assert_eq!(
+            hash,
+            Hash::default(),
+            "an emptied packed hash holds no block"
+        );
     }
 
     #[test]
@@ -181,6 +219,8 @@ mod tests {
         assert_eq!(many.encoding(), "hashtable");
         assert_eq!(many.len(), 5);
         assert_eq!(many.get(b"f0"), Some(&b"v"[..]));
+        assert!(many.remove(b"f0") && !many.remove(b"f0"));
+        assert_eq!((many.len(), many.encoding()), (4, "hashtable"));
 
         let mut long = Hash::default();
         long.insert(b"f", b"v", LIMITS);

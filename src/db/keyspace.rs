@@ -536,7 +536,10 @@ mod tests {
         let mut guard = ks.lock(0, b"k");
         let pos = guard.set(string("v"), false, 1_000);
         guard.set_expiry(pos, Some(2_000));
-        assert!(guard.get(2_000).is_some(), "alive through its deadline's millisecond");
+        assert!(
+            guard.get(2_000).is_some(),
+            "alive through its deadline's millisecond"
+        );
         assert!(guard.get(2_001).is_none());
         drop(guard);
         assert_eq!(ks.expired_keys.load(Ordering::Relaxed), 1);

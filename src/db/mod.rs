@@ -7,6 +7,7 @@ pub mod expire;
 pub mod glob;
 pub mod hash;
 pub mod keyspace;
+pub mod memory;
 pub mod packed;
 pub mod scan;
 pub mod sha1;

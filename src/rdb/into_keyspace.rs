@@ -44,17 +44,11 @@ pub struct Options {
 impl Options {
     /// What a master loading its own dump uses, with the encoding limits from `config`.
     pub fn for_master(config: &Config, now_ms: i64) -> Options {
-        let limits = |kind: &str| {
-            Limits::new(
-                config.get_int(&format!("{kind}-max-listpack-entries")),
-                config.get_int(&format!("{kind}-max-listpack-value")),
-            )
-        };
         Options {
             now_ms,
             drop_expired: true,
-            hash: limits("hash"),
-            zset: limits("zset"),
+            hash: Limits::from_config(config, "hash"),
+            zset: Limits::from_config(config, "zset"),
         }
     }
 }

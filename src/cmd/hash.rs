@@ -1,0 +1,413 @@
+//! Hash commands.
+//!
+//! ```text
+//! HSET key field value [field value ...]   :<fields added>
+//! HMSET key field value [field value ...]  +OK
+//! HSETNX key field value                   :1 set, :0 the field existed
+//! HGET key field                           the value, or a null bulk
+//! HMGET key field [field ...]              *<values, null bulk for a missing one>
+//! HDEL key field [field ...]               :<fields removed> (the key goes with the last)
+//! HLEN key | HSTRLEN key field | HEXISTS key field      integers
+//! HKEYS key | HVALS key | HGETALL key      flat arrays (HGETALL: field, value, ...)
+//! HINCRBY key field increment              :<new value>
+//! HINCRBYFLOAT key field increment         $<new value>; replicas get HSET key field value
+//! HRANDFIELD key [count [WITHVALUES]]      as SRANDMEMBER, with values when asked
+//! HSCAN key cursor [MATCH pattern] [COUNT count]
+//!                                          *2 $0 *<field, value, ...>: all in one call
+//! ```
+//! Small hashes are packed, big ones a table (src/db/hash.rs), by the live
+//! `hash-max-listpack-*` limits, as Redis encodes them.
+
+use bytes::Bytes;
+
+use super::keys::{parse_cursor, reply_scan, ScanOptions};
+use super::{args, errors, pick, wrong_arity, Ctx};
+use crate::db::expire::Rng;
+use crate::db::hash::{Hash, Limits};
+use crate::db::{KeyGuard, Value};
+
+use super::spec::*;
+
+/// This family's rows of the command table: name, arity, flags, key positions, group,
+/// summary, handler.
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    since(command("hset", -4, WRITE | DENYOOM | FAST, ONE_KEY, "hash", "Set the string value of a hash field", hset), "2.0.0"),
+    since(command("hmset", -4, WRITE | DENYOOM | FAST, ONE_KEY, "hash", "Set multiple hash fields to multiple values", hmset), "2.0.0"),
+    since(command("hsetnx", 4, WRITE | DENYOOM | FAST, ONE_KEY, "hash", "Set the value of a hash field, only if the field does not exist", hsetnx), "2.0.0"),
+    since(command("hget", 3, READONLY | FAST, ONE_KEY, "hash", "Get the value of a hash field", hget), "2.0.0"),
+    since(command("hmget", -3, READONLY | FAST, ONE_KEY, "hash", "Get the values of all the given hash fields", hmget), "2.0.0"),
+    since(command("hdel", -3, WRITE | FAST, ONE_KEY, "hash", "Delete one or more hash fields", hdel), "2.0.0"),
+    since(command("hlen", 2, READONLY | FAST, ONE_KEY, "hash", "Get the number of fields in a hash", hlen), "2.0.0"),
+    since(command("hstrlen", 3, READONLY | FAST, ONE_KEY, "hash", "Get the length of the value of a hash field", hstrlen), "3.2.0"),
+    since(command("hexists", 3, READONLY | FAST, ONE_KEY, "hash", "Determine if a hash field exists", hexists), "2.0.0"),
+    since(command("hkeys", 2, READONLY, ONE_KEY, "hash", "Get all the fields in a hash", hkeys), "2.0.0"),
+    since(command("hvals", 2, READONLY, ONE_KEY, "hash", "Get all the values in a hash", hvals), "2.0.0"),
+    since(command("hgetall", 2, READONLY, ONE_KEY, "hash", "Get all the fields and values in a hash", hgetall), "2.0.0"),
+    since(command("hincrby", 4, WRITE | DENYOOM | FAST, ONE_KEY, "hash", "Increment the integer value of a hash field by the given number", hincrby), "2.0.0"),
+    since(command("hincrbyfloat", 4, WRITE | DENYOOM | FAST, ONE_KEY, "hash", "Increment the float value of a hash field by the given amount", hincrbyfloat), "2.6.0"),
+    since(command("hrandfield", -2, READONLY, ONE_KEY, "hash", "Get one or multiple random fields from a hash", hrandfield), "6.2.0"),
+    since(command("hscan", -3, READONLY, ONE_KEY, "hash", "Incrementally iterate hash fields and associated values", hscan), "2.8.0"),
+];
+
+/// Runs `read` on the hash at `key` (None when there is no key), counting the lookup
+/// for INFO; replies WRONGTYPE and returns None when the key holds another type.
+fn read_hash<R>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&Hash>) -> R) -> Option<R> {
+    let now = ctx.now_ms();
+    let mut guard = ctx.lock(key);
+    let (found, result) = match guard.get(now).map(|e| &e.value) {
+        None => (false, Some(read(None))),
+        Some(Value::Hash(hash)) => (true, Some(read(Some(hash)))),
+        Some(_) => (true, None),
+    };
+    drop(guard);
+    ctx.count_lookup(found);
+    if result.is_none() {
+        ctx.reply.error(errors::WRONGTYPE);
+    }
+    result
+}
+
+/// The position of the hash at the guard's key, if there is one; Err(()) when the key
+/// holds another type.
+fn find_hash(guard: &mut KeyGuard, now: i64) -> Result<Option<usize>, ()> {
+    match guard.find_live(now) {
+        None => Ok(None),
+        Some(pos) if matches!(guard.entry(pos).value, Value::Hash(_)) => Ok(Some(pos)),
+        Some(_) => Err(()),
+    }
+}
+
+/// The hash at `pos`, which [`find_hash`] found or the caller just created.
+fn hash_at<'g>(guard: &'g mut KeyGuard, pos: usize) -> &'g mut Hash {
+    match &mut guard.entry_mut(pos).value {
+        Value::Hash(hash) => hash,
+        _ => unreachable!("find_hash checked the type"),
+    }
+}
+
+/// Runs `write` on the hash at `argv[1]` under the key's lock (so that it propagates in
+/// keyspace order), with the live encoding limits; a hash left empty is removed. When the
+/// key is missing the hash is created empty first if `create`, else `write` is not run and
+/// the result is Some(None). Replies WRONGTYPE and returns None for another type.
+fn write_hash<R>(
+    ctx: &mut Ctx,
+    argv: &[Bytes],
+    create: bool,
+    write: impl FnOnce(&Ctx, &mut Hash, Limits) -> R,
+) -> Option<Option<R>> {
+    let limits = Limits::from_config(&ctx.server.config, "hash");
+    let now = ctx.now_ms();
+    let shared: &Ctx = ctx;
+    let mut guard = shared.lock(&argv[1]);
+    let result = match find_hash(&mut guard, now) {
+        Err(()) => None,
+        Ok(None) if !create => Some(None),
+        Ok(found) => {
+            let pos = found.unwrap_or_else(|| guard.set(Value::Hash(Hash::default()), false, now));
+            let hash = hash_at(&mut guard, pos);
+            let result = write(shared, hash, limits);
+            if hash.is_empty() {
+                guard.remove_at(pos);
+            }
+            Some(Some(result))
+        }
+    };
+    drop(guard);
+    if result.is_none() {
+        ctx.reply.error(errors::WRONGTYPE);
+    }
+    result
+}
+
+/// HSET and HMSET: field/value pairs, so an odd count is an arity error. Returns the
+/// number of new fields, or None after an error reply.
+fn set_pairs(ctx: &mut Ctx, argv: &[Bytes], name: &str) -> Option<usize> {
+    if argv.len() % 2 == 1 {
+        ctx.reply.error(wrong_arity(name));
+        return None;
+    }
+    let added = write_hash(ctx, argv, true, |ctx, hash, limits| {
+        let added = argv[2..]
+            .chunks(2)
+            .filter(|pair| hash.insert(&pair[0], &pair[1], limits))
+            .count();
+        ctx.propagate(argv);
+        added
+    })??;
+    crate::persist::dirty::changed((argv.len() as u64 - 2) / 2);
+    Some(added)
+}
+
+pub fn hset(ctx: &mut Ctx, argv: &[Bytes]) {
+    if let Some(added) = set_pairs(ctx, argv, "hset") {
+        ctx.reply.int(added as i64);
+    }
+}
+
+pub fn hmset(ctx: &mut Ctx, argv: &[Bytes]) {
+    if set_pairs(ctx, argv, "hmset").is_some() {
+        ctx.reply.ok();
+    }
+}
+
+pub fn hsetnx(ctx: &mut Ctx, argv: &[Bytes]) {
+    let set = write_hash(ctx, argv, true, |ctx, hash, limits| {
+        let set = hash.get(&argv[2]).is_none() && hash.insert(&argv[2], &argv[3], limits);
+        if set {
+            ctx.propagate(argv);
+        }
+        set
+    });
+    if let Some(Some(set)) = set {
+        crate::persist::dirty::changed(set.into());
+        ctx.reply.int(set.into());
+    }
+}
+
+pub fn hget(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(value) = read_hash(ctx, &argv[1], |hash| {
+        hash.and_then(|h| h.get(&argv[2]))
+            .map(Bytes::copy_from_slice)
+    }) else {
+        return;
+    };
+    match value {
+        Some(value) => ctx.reply.bulk(&value),
+        None => ctx.reply.null(),
+    }
+}
+
+pub fn hmget(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(values) = read_hash(ctx, &argv[1], |hash| {
+        argv[2..]
+            .iter()
+            .map(|field| hash.and_then(|h| h.get(field)).map(Bytes::copy_from_slice))
+            .collect::<Vec<_>>()
+    }) else {
+        return;
+    };
+    ctx.reply.array(values.len());
+    for value in values {
+        match value {
+            Some(value) => ctx.reply.bulk(&value),
+            None => ctx.reply.null(),
+        }
+    }
+}
+
+pub fn hdel(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(removed) = write_hash(ctx, argv, false, |ctx, hash, _| {
+        let removed = argv[2..].iter().filter(|f| hash.remove(f)).count();
+        if removed > 0 {
+            ctx.propagate(argv);
+        }
+        removed
+    }) else {
+        return;
+    };
+    let removed = removed.unwrap_or(0);
+    crate::persist::dirty::changed(removed as u64);
+    ctx.reply.int(removed as i64);
+}
+
+pub fn hlen(ctx: &mut Ctx, argv: &[Bytes]) {
+    if let Some(len) = read_hash(ctx, &argv[1], |hash| hash.map_or(0, Hash::len)) {
+        ctx.reply.int(len as i64);
+    }
+}
+
+pub fn hstrlen(ctx: &mut Ctx, argv: &[Bytes]) {
+    let len = read_hash(ctx, &argv[1], |hash| {
+        hash.and_then(|h| h.get(&argv[2])).map_or(0, <[u8]>::len)
+    });
+    if let Some(len) = len {
+        ctx.reply.int(len as i64);
+    }
+}
+
+pub fn hexists(ctx: &mut Ctx, argv: &[Bytes]) {
+    let exists = read_hash(ctx, &argv[1], |hash| {
+        hash.is_some_and(|h| h.get(&argv[2]).is_some())
+    });
+    if let Some(exists) = exists {
+        ctx.reply.int(exists.into());
+    }
+}
+
+/// HKEYS, HVALS and HGETALL: every pair, as fields, values or both.
+fn reply_all(ctx: &mut Ctx, argv: &[Bytes], fields: bool, values: bool) {
+    let Some(items) = read_hash(ctx, &argv[1], |hash| {
+        let mut items = Vec::new();
+        for (field, value) in hash.into_iter().flat_map(Hash::iter) {
+            if fields {
+                items.push(Bytes::copy_from_slice(field));
+            }
+            if values {
+                items.push(Bytes::copy_from_slice(value));
+            }
+        }
+        items
+    }) else {
+        return;
+    };
+    ctx.reply.bulk_array(&items);
+}
+
+pub fn hkeys(ctx: &mut Ctx, argv: &[Bytes]) {
+    reply_all(ctx, argv, true, false);
+}
+
+pub fn hvals(ctx: &mut Ctx, argv: &[Bytes]) {
+    reply_all(ctx, argv, false, true);
+}
+
+pub fn hgetall(ctx: &mut Ctx, argv: &[Bytes]) {
+    reply_all(ctx, argv, true, true);
+}
+
+/// HINCRBY and HINCRBYFLOAT: `next` computes the new value from the current one (None
+/// when the field is missing), or the error, which is replied. The new value is stored
+/// and returned; replicas get the command itself (`verbatim`, HINCRBY) or HSET key field
+/// value (HINCRBYFLOAT), as Redis 7.0 sends them.
+fn update_field(
+    ctx: &mut Ctx,
+    argv: &[Bytes],
+    verbatim: bool,
+    next: impl FnOnce(Option<&[u8]>) -> Result<Vec<u8>, &'static str>,
+) -> Option<Vec<u8>> {
+    let result = write_hash(ctx, argv, true, |ctx, hash, limits| {
+        let result = next(hash.get(&argv[2]));
+        if let Ok(value) = &result {
+            hash.insert(&argv[2], value, limits);
+            if verbatim {
+                ctx.propagate(argv);
+            } else {
+                ctx.propagate(&[b"HSET", &argv[1][..], &argv[2][..], value]);
+            }
+        }
+        result
+    })??;
+    result.map_err(|error| ctx.reply.error(error)).ok()
+}
+
+pub fn hincrby(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(by) = ctx.int_arg(&argv[3]) else {
+        return;
+    };
+    let mut result = 0;
+    let updated = update_field(ctx, argv, true, |current| {
+        let current = match current {
+            None => 0,
+            Some(text) => args::parse_i64(text).ok_or("ERR hash value is not an integer")?,
+        };
+        result = current
+            .checked_add(by)
+            .ok_or("ERR increment or decrement would overflow")?;
+        Ok(result.to_string().into_bytes())
+    });
+    if updated.is_some() {
+        ctx.reply.int(result);
+    }
+}
+
+pub fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
+    let increment = &argv[3];
+    match args::parse_f64(increment) {
+        None => return ctx.reply.error("ERR value is not a valid float"),
+        Some(by) if !by.is_finite() => return ctx.reply.error("ERR value is NaN or Infinity"),
+        Some(_) => {}
+    }
+    let updated = update_field(ctx, argv, false, |current| {
+        let current = current.unwrap_or(b"0");
+        if args::parse_f64(current).is_none() {
+            return Err("ERR hash value is not a float");
+        }
+        super::string::add_decimal_text(current, increment)
+            .ok_or("ERR increment would produce NaN or Infinity")
+    });
+    if let Some(value) = updated {
+        ctx.reply.bulk(&value);
+    }
+}
+
+pub fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) {
+    let Some(count_arg) = argv.get(2) else {
+        let mut rng = Rng::seeded();
+        let field = read_hash(ctx, &argv[1], |hash| {
+            let hash = hash.filter(|h| !h.is_empty())?;
+            let n = rng.below(hash.len());
+            hash.iter().nth(n).map(|(f, _)| Bytes::copy_from_slice(f))
+        });
+        match field {
+            Some(Some(field)) => ctx.reply.bulk(&field),
+            Some(None) => ctx.reply.null(),
+            None => {}
+        }
+        return;
+    };
+    let Some(count) = pick::parse_count(ctx, count_arg) else {
+        return;
+    };
+    let with_values = match &argv[3..] {
+        [] => false,
+        [word] if args::is(word, "WITHVALUES") => true,
+        _ => return ctx.reply.error(errors::SYNTAX),
+    };
+    // Redis halves its bounds with values (each pick is two replies).
+    let out_of_range = (with_values && count.unsigned_abs() > (i64::MAX / 2) as u64)
+        || pick::too_many_repeats(count);
+    if out_of_range {
+        return ctx.reply.error("ERR value is out of range");
+    }
+    let Some(pairs) = read_hash(ctx, &argv[1], |hash| {
+        hash.into_iter()
+            .flat_map(Hash::iter)
+            .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+            .collect::<Vec<_>>()
+    }) else {
+        return;
+    };
+    let picks = pick::positions(pairs.len(), count, &mut Rng::seeded());
+    ctx.reply.array(if with_values {
+        2 * picks.len()
+    } else {
+        picks.len()
+    });
+    for i in picks {
+        ctx.reply.bulk(&pairs[i].0);
+        if with_values {
+            ctx.reply.bulk(&pairs[i].1);
+        }
+    }
+}
+
+/// HSCAN answers the whole hash at once with cursor 0, as Redis does for its packed
+/// encoding (and within SCAN's guarantees for the table), like SSCAN.
+pub fn hscan(ctx: &mut Ctx, argv: &[Bytes]) {
+    if parse_cursor(&argv[2]).is_none() {
+        return ctx.reply.error("ERR invalid cursor");
+    }
+    let Some(pairs) = read_hash(ctx, &argv[1], |hash| {
+        hash.map(|h| {
+            h.iter()
+                .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+                .collect::<Vec<_>>()
+        })
+    }) else {
+        return;
+    };
+    // Like Redis, options are checked only once the key is known to be a hash.
+    let Some(pairs) = pairs else {
+        return reply_scan(ctx, 0, &[]);
+    };
+    let Some(options) = ScanOptions::parse(ctx, &argv[3..], false) else {
+        return;
+    };
+    let items: Vec<Bytes> = pairs
+        .into_iter()
+        .filter(|(field, _)| options.matches(field))
+        .flat_map(|(field, value)| [field, value])
+        .collect();
+    reply_scan(ctx, 0, &items);
+}
