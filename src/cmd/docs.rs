@@ -77,10 +77,30 @@ pub fn syntax(full_name: &str) -> &'static str {
             "key:key bit:integer [index=start:integer [end_index=end:integer [index_unit=BYTE|BIT]]]"
         }
         "bitop" => "operation destkey:key key:key...",
-        "lpush" | "rpush" => "key:key element...",
+        "lpush" | "rpush" | "lpushx" | "rpushx" => "key:key element...",
+        "lindex" => "key:key index:integer",
+        "lset" => "key:key index:integer element",
+        "linsert" => "key:key (where=BEFORE|AFTER) pivot element",
+        "lrem" => "key:key count:integer element",
+        "ltrim" => "key:key start:integer stop:integer",
+        "lpos" => {
+            "key:key element [RANK rank:integer] [COUNT num-matches:integer] \
+             [MAXLEN len:integer]"
+        }
+        "lmove" => "source:key destination:key (wherefrom=LEFT|RIGHT) (whereto=LEFT|RIGHT)",
+        "blmove" => {
+            "source:key destination:key (wherefrom=LEFT|RIGHT) (whereto=LEFT|RIGHT) \
+             timeout:double"
+        }
+        "rpoplpush" => "source:key destination:key",
+        "lmpop" => "numkeys:integer key:key... (where=LEFT|RIGHT) [COUNT count:integer]",
+        "blmpop" => {
+            "timeout:double numkeys:integer key:key... (where=LEFT|RIGHT) [COUNT count:integer]"
+        }
+        "brpoplpush" => "source:key destination:key timeout:double",
         "lpop" | "rpop" => "key:key [count:integer]",
         "srem" => "key:key member...",
-        "blpop" => "key:key... timeout:double",
+        "blpop" | "brpop" => "key:key... timeout:double",
         "sadd" => "key:key member...",
         "srandmember" => "key:key [count:integer]",
         "lrange" => "key:key start:integer stop:integer",

@@ -24,7 +24,7 @@ use super::keys::{parse_cursor, reply_scan, ScanOptions};
 use super::{args, errors, pick, wrong_arity, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::{Hash, Limits};
-use crate::db::{KeyGuard, Value};
+use crate::db::{KeyGuard, Value, WrongType};
 
 use super::spec::*;
 
@@ -68,21 +68,11 @@ fn read_hash<R>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&Hash>) -> R
     result
 }
 
-/// The position of the hash at the guard's key, if there is one; Err(()) when the key
-/// holds another type.
-fn find_hash(guard: &mut KeyGuard, now: i64) -> Result<Option<usize>, ()> {
-    match guard.find_live(now) {
-        None => Ok(None),
-        Some(pos) if matches!(guard.entry(pos).value, Value::Hash(_)) => Ok(Some(pos)),
-        Some(_) => Err(()),
-    }
-}
-
-/// The hash at `pos`, which [`find_hash`] found or the caller just created.
+/// The hash at `pos`, which the caller found or just created.
 fn hash_at<'g>(guard: &'g mut KeyGuard, pos: usize) -> &'g mut Hash {
     match &mut guard.entry_mut(pos).value {
         Value::Hash(hash) => hash,
-        _ => unreachable!("find_hash checked the type"),
+        _ => unreachable!("the caller checked the type"),
     }
 }
 
@@ -100,8 +90,8 @@ fn write_hash<R>(
     let now = ctx.now_ms();
     let shared: &Ctx = ctx;
     let mut guard = shared.lock(&argv[1]);
-    let result = match find_hash(&mut guard, now) {
-        Err(()) => None,
+    let result = match guard.find_live_of(now, |v| matches!(v, Value::Hash(_))) {
+        Err(WrongType) => None,
         Ok(None) if !create => Some(None),
         Ok(found) => {
             let pos = found.unwrap_or_else(|| guard.set(Value::Hash(Hash::default()), false, now));
@@ -199,16 +189,11 @@ pub fn hmget(ctx: &mut Ctx, argv: &[Bytes]) {
 pub fn hdel(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(removed) = write_hash(ctx, argv, false, |ctx, hash, _| {
         let removed = argv[2..].iter().filter(|f| hash.remove(f)).count();
-        if removed > 0 {
-            ctx.propagate(argv);
-        }
-        removed
+        ctx.propagate_changes(argv, removed)
     }) else {
         return;
     };
-    let removed = removed.unwrap_or(0);
-    crate::persist::dirty::changed(removed as u64);
-    ctx.reply.int(removed as i64);
+    ctx.reply_changes(removed.unwrap_or(0));
 }
 
 pub fn hlen(ctx: &mut Ctx, argv: &[Bytes]) {

@@ -130,7 +130,7 @@ fn write_section(ctx: &Ctx, section: &str, out: &mut String) {
             field("connected_clients", &load(&stats.connected_clients));
             field("cluster_connections", &0);
             field("maxclients", &server.config.get("maxclients"));
-            field("blocked_clients", &0);
+            field("blocked_clients", &server.blocked.clients());
             field("tracking_clients", &0);
             field("clients_in_timeout_table", &0);
         }
@@ -465,6 +465,9 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
     } else {
         "@slow"
     });
+    if spec.has(flags::BLOCKING) {
+        categories.push("@blocking");
+    }
     categories
 }
 
@@ -583,7 +586,7 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
         return None;
     };
     let (first, last, step) = spec.keys;
-    if first == 0 {
+    if first == 0 && !spec.has(flags::MOVABLE_KEYS) {
         ctx.reply.error("ERR The command has no key arguments");
         return None;
     }
@@ -592,6 +595,19 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
         ctx.reply
             .error("ERR Invalid number of arguments specified for command");
         return None;
+    }
+    if spec.has(flags::MOVABLE_KEYS) {
+        // LMPOP has its numkeys first, BLMPOP after the timeout.
+        let numkeys_at = if spec.has(flags::BLOCKING) { 2 } else { 1 };
+        let Some(keys) = super::list_move::mpop_keys(line, numkeys_at) else {
+            ctx.reply
+                .error("ERR Invalid arguments specified for command");
+            return None;
+        };
+        return Some((
+            spec,
+            (numkeys_at + 1..numkeys_at + 1 + keys.len()).collect(),
+        ));
     }
     let last = if last < 0 {
         argc + last
@@ -627,16 +643,21 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "incrbyfloat" | "incr" | "decr" | "incrby" | "decrby" | "getset" | "getex" | "move" => {
             &["RW access update"]
         }
-        "lpush" | "rpush" | "sadd" | "append" | "hsetnx" => &["RW insert"],
+        "lpush" | "rpush" | "sadd" | "append" | "hsetnx" | "lpushx" | "rpushx" | "linsert" => {
+            &["RW insert"]
+        }
+        "lset" => &["RW update"],
         "hset" | "hmset" => &["RW update"],
-        "blpop" | "brpop" | "getdel" | "lpop" | "rpop" | "spop" => &["RW access delete"],
+        "blpop" | "brpop" | "getdel" | "lpop" | "rpop" | "spop" | "lmpop" | "blmpop" => {
+            &["RW access delete"]
+        }
         "del" | "unlink" => &["RM delete"],
         "expire" | "pexpire" | "persist" | "expireat" | "pexpireat" | "setrange" => &["RW update"],
-        "srem" | "hdel" => &["RW delete"],
+        "srem" | "hdel" | "lrem" | "ltrim" => &["RW delete"],
         "rename" => &["RW access delete", "OW update"],
         "renamenx" => &["RW access delete", "OW insert"],
         "copy" => &["RO access", "OW update"],
-        "lmove" => &["RW access delete", "RW insert"],
+        "lmove" | "blmove" | "rpoplpush" | "brpoplpush" => &["RW access delete", "RW insert"],
         _ if spec.has(flags::WRITE) => &["RW access update"],
         _ => &["RO access"],
     };

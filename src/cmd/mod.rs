@@ -14,6 +14,7 @@ pub mod hash;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod list_move;
 pub mod multi;
 pub mod persistence;
 mod pick;
@@ -53,6 +54,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     bitmap::COMMANDS,
     list::COMMANDS,
+    list_move::COMMANDS,
     set::COMMANDS,
     hash::COMMANDS,
     keys::COMMANDS,
@@ -499,6 +501,13 @@ impl Ctx<'_> {
     /// Locks the shard of `key` in the client's database.
     pub fn lock<'k>(&'k self, key: &'k [u8]) -> crate::db::KeyGuard<'k> {
         self.server.keyspace.lock(self.client.db, key)
+    }
+
+    /// Replies the number of elements a write changed, which are also its changes for the
+    /// save policy (INFO's rdb_changes_since_last_save).
+    pub fn reply_changes(&mut self, n: usize) {
+        crate::persist::dirty::changed(n as u64);
+        self.reply.int(n as i64);
     }
 
     /// Counts a read lookup for INFO's keyspace_hits / keyspace_misses.

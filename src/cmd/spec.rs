@@ -18,6 +18,9 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 10;
     /// Refused inside MULTI (SHUTDOWN, WATCH).
     pub const NO_MULTI: u32 = 1 << 11;
+    pub const BLOCKING: u32 = 1 << 12;
+    /// Keys are found by parsing the arguments (LMPOP's numkeys), not by position.
+    pub const MOVABLE_KEYS: u32 = 1 << 13;
 
     /// Names in the order Redis lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -26,12 +29,14 @@ pub mod flags {
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (SENTINEL, "sentinel"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }

@@ -21,11 +21,14 @@ pub struct BlockedClients {
     waiters: Mutex<Waiters>,
     /// Registered waiters: writers skip the lock entirely while nobody is blocked.
     count: AtomicUsize,
+    /// Blocked clients (one registration each, whatever its number of keys).
+    clients: AtomicUsize,
 }
 
 impl BlockedClients {
     pub fn register(&self, db: usize, keys: &[Bytes], notify: &Arc<Notify>) {
         let mut waiters = self.lock();
+        self.clients.fetch_add(1, Ordering::Relaxed);
         for key in keys {
             waiters
                 .entry((db, key.clone()))
@@ -35,8 +38,10 @@ impl BlockedClients {
         }
     }
 
+    /// Undoes one [`BlockedClients::register`] with the same arguments.
     pub fn unregister(&self, db: usize, keys: &[Bytes], notify: &Arc<Notify>) {
         let mut waiters = self.lock();
+        self.clients.fetch_sub(1, Ordering::Relaxed);
         for key in keys {
             let slot = (db, key.clone());
             if let Some(list) = waiters.get_mut(&slot) {
@@ -49,6 +54,11 @@ impl BlockedClients {
                 }
             }
         }
+    }
+
+    /// Clients waiting on keys now (INFO's `blocked_clients`).
+    pub fn clients(&self) -> usize {
+        self.clients.load(Ordering::Relaxed)
     }
 
     /// Wakes every client blocked on `key` of database `db`.
@@ -97,6 +107,7 @@ mod tests {
         let keys = [Bytes::from("k")];
         blocked.register(0, &keys, &a);
         blocked.register(1, &keys, &b);
+        assert_eq!(blocked.clients(), 2);
         blocked.key_ready(0, b"k");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -112,6 +123,7 @@ mod tests {
         blocked.unregister(0, &keys, &a);
         blocked.unregister(1, &keys, &b);
         assert_eq!(blocked.count.load(Ordering::SeqCst), 0);
+        assert_eq!(blocked.clients(), 0);
         assert!(blocked.lock().is_empty());
     }
 }

@@ -396,6 +396,10 @@ pub struct KeyGuard<'a, S = MutexGuard<'a, Shard>> {
     keyspace: &'a Keyspace,
 }
 
+/// A key holds a value of another type than the command works on (WRONGTYPE).
+#[derive(Debug, PartialEq, Eq)]
+pub struct WrongType;
+
 /// Several keys' shards, locked together by [`Keyspace::lock_keys`].
 pub struct KeysGuard<'a> {
     shards: Vec<MutexGuard<'a, Shard>>,
@@ -442,6 +446,19 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
             return None;
         }
         Some(pos)
+    }
+
+    /// [`KeyGuard::find_live`] for a command on one type: Ok(None) when there is no key,
+    /// Err(WrongType) when its value is not of the kind `is_kind` accepts.
+    pub fn find_live_of(
+        &mut self,
+        now_ms: i64,
+        is_kind: impl Fn(&Value) -> bool,
+    ) -> Result<Option<usize>, WrongType> {
+        match self.find_live(now_ms) {
+            Some(pos) if !is_kind(&self.shard.entry(pos).value) => Err(WrongType),
+            found => Ok(found),
+        }
     }
 
     /// The live entry for the key.

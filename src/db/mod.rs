@@ -16,7 +16,7 @@ pub mod stream;
 pub mod value;
 pub mod zset;
 
-pub use keyspace::{Db, ExpiryListener, KeyGuard, Keyspace};
+pub use keyspace::{Db, ExpiryListener, KeyGuard, Keyspace, WrongType};
 pub use shard::{Entry, Removed, Shard};
 pub use value::{Compact, Value};
 

@@ -34,6 +34,15 @@ impl Ctx<'_> {
             PROPAGATED.set(Some(offset));
         }
     }
+
+    /// A write that changed `changed` elements propagates itself only when there was a
+    /// change (HDEL, LREM, LTRIM of nothing are not sent). Returns `changed`.
+    pub fn propagate_changes<A: AsRef<[u8]>>(&self, argv: &[A], changed: usize) -> usize {
+        if changed > 0 {
+            self.propagate(argv);
+        }
+        changed
+    }
 }
 
 /// After a command ran: a successful write that changed something and did not propagate
