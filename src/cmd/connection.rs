@@ -208,6 +208,7 @@ pub fn reset(ctx: &mut Ctx, _argv: &[Bytes]) {
         ctx.server.monitors.remove(client.id);
     }
     client.transaction = None;
+    client.watching = None;
     client.db = 0;
     client.handle.set_name(None);
     client.reply_off = false;

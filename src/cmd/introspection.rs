@@ -585,8 +585,7 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
         ctx.reply.error("ERR Invalid command specified");
         return None;
     };
-    let (first, last, step) = spec.keys;
-    if first == 0 && !spec.has(flags::MOVABLE_KEYS) {
+    if spec.keys.0 == 0 && !spec.has(flags::MOVABLE_KEYS) {
         ctx.reply.error("ERR The command has no key arguments");
         return None;
     }
@@ -596,28 +595,7 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
             .error("ERR Invalid number of arguments specified for command");
         return None;
     }
-    if spec.has(flags::MOVABLE_KEYS) {
-        // LMPOP has its numkeys first, BLMPOP after the timeout.
-        let numkeys_at = if spec.has(flags::BLOCKING) { 2 } else { 1 };
-        let Some(keys) = super::list_move::mpop_keys(line, numkeys_at) else {
-            ctx.reply
-                .error("ERR Invalid arguments specified for command");
-            return None;
-        };
-        return Some((
-            spec,
-            (numkeys_at + 1..numkeys_at + 1 + keys.len()).collect(),
-        ));
-    }
-    let last = if last < 0 {
-        argc + last
-    } else {
-        last.min(argc - 1)
-    };
-    let keys: Vec<usize> = (first..=last)
-        .step_by(step.max(1) as usize)
-        .map(|i| i as usize)
-        .collect();
+    let keys = super::key_positions(spec, line);
     if keys.is_empty() {
         ctx.reply
             .error("ERR Invalid arguments specified for command");

@@ -431,6 +431,8 @@ pub fn move_key(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     let is_list = store(&mut guard.key(1), entry, now);
     ctx.propagate(argv);
+    // The key also appeared in the other database (propagate touched this one's).
+    server.keyspace.watches.touch(target, key);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, key);
@@ -480,6 +482,8 @@ pub fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
     let pos = destination.set(value, false, now);
     destination.set_expiry(pos, expires);
     ctx.propagate(argv);
+    // The destination may be in another database (propagate touched this one's keys).
+    server.keyspace.watches.touch(target, to);
     drop(guard);
     if is_list {
         server.blocked.key_ready(target, to);

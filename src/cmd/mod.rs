@@ -178,6 +178,14 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
     crate::repl::propagate::command_done(ctx, spec, argv, failed);
+    let changed = spec.has(spec::WRITE)
+        && !failed
+        && ctx.client.blocked.is_none()
+        && crate::persist::dirty::reported() != Some(0);
+    if changed {
+        // Handlers touch what they change as they propagate it; this covers the rest.
+        touch_watched(ctx, argv);
+    }
     crate::persist::dirty::command_done(spec.has(spec::WRITE) && !failed);
     if failed {
         count_error(ctx.server, &ctx.reply.buf[mark + 1..]);
@@ -346,6 +354,50 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
             .store(false, std::sync::atomic::Ordering::Relaxed);
     }
     Ok((spec, position))
+}
+
+/// Marks the keys of the write `argv` (in the client's database) as changed for the
+/// clients that WATCH them. One atomic load while nobody watches.
+pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
+    let watches = &ctx.server.keyspace.watches;
+    if !watches.active() {
+        return;
+    }
+    let Some(spec) = argv.first().and_then(|name| lookup(name.as_ref())) else {
+        return;
+    };
+    let argv: Vec<Bytes> = argv
+        .iter()
+        .map(|a| Bytes::copy_from_slice(a.as_ref()))
+        .collect();
+    for at in key_positions(spec, &argv) {
+        watches.touch(ctx.client.db, &argv[at]);
+    }
+}
+
+/// Where a command line's keys are (indexes into `argv`): by the table's first, last and
+/// step, or by parsing for movable keys (LMPOP's numkeys). Empty when there are none.
+pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+    if spec.has(spec::MOVABLE_KEYS) {
+        // LMPOP has its numkeys first, BLMPOP after the timeout.
+        let numkeys_at = if spec.has(spec::BLOCKING) { 2 } else { 1 };
+        let count = list_move::mpop_keys(argv, numkeys_at).map_or(0, <[Bytes]>::len);
+        return (numkeys_at + 1..numkeys_at + 1 + count).collect();
+    }
+    let (first, last, step) = spec.keys;
+    let argc = argv.len() as i32;
+    if first <= 0 {
+        return Vec::new();
+    }
+    let last = if last < 0 {
+        argc + last
+    } else {
+        last.min(argc - 1)
+    };
+    (first..=last)
+        .step_by(step.max(1) as usize)
+        .map(|i| i as usize)
+        .collect()
 }
 
 pub fn wrong_arity(full_name: &str) -> String {

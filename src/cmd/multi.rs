@@ -1,16 +1,21 @@
-//! Transactions: MULTI, EXEC, DISCARD.
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! ```text
 //! MULTI      +OK; later commands reply +QUEUED until EXEC or DISCARD
-//! EXEC       *<one reply per queued command>, or -EXECABORT if one was refused
+//! EXEC       *<one reply per queued command>, -EXECABORT if one was refused, or *-1
+//!            when a WATCHed key changed since it was watched (nothing runs)
 //! DISCARD    +OK; the queue is dropped
+//! WATCH key [key ...]   +OK; EXEC fails if one of them changes (or expires) first
+//! UNWATCH    +OK; forgets the watched keys (EXEC, DISCARD and RESET do too)
 //! ```
-//! EXEC runs the queued commands back to back on this connection; other clients'
-//! commands can interleave with them (there is no WATCH yet, and no global lock).
+//! EXEC runs the queued commands back to back on this connection. EXECs take turns, but
+//! other clients' single commands can interleave with a transaction's (there is no
+//! global lock); WATCH is how a client makes sure nothing it read changed before EXEC.
 
 use bytes::Bytes;
 
 use super::{execute, Ctx};
+use crate::db::watch::Watching;
 use crate::server::client::Transaction;
 
 use super::spec::*;
@@ -22,6 +27,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     since(command("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Mark the start of a transaction block", multi), "1.2.0"),
     since(command("exec", 1, NOSCRIPT | LOADING | STALE, NO_KEYS, "transactions", "Execute all commands issued after MULTI", exec), "1.2.0"),
     since(command("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Discard all commands issued after MULTI", discard), "2.0.0"),
+    since(command("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, ALL_KEYS, "transactions", "Watch the given keys to determine execution of the MULTI/EXEC block", watch), "2.2.0"),
+    since(command("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NO_KEYS, "transactions", "Forget about all watched keys", unwatch), "2.2.0"),
 ];
 
 /// Commands that act on a transaction instead of joining its queue.
@@ -50,7 +57,10 @@ pub fn multi(ctx: &mut Ctx, _argv: &[Bytes]) {
 
 pub fn discard(ctx: &mut Ctx, _argv: &[Bytes]) {
     match ctx.client.transaction.take() {
-        Some(_) => ctx.reply.ok(),
+        Some(_) => {
+            ctx.client.watching = None;
+            ctx.reply.ok()
+        }
         None => ctx.reply.error("ERR DISCARD without MULTI"),
     }
 }
@@ -59,10 +69,17 @@ pub fn exec(ctx: &mut Ctx, _argv: &[Bytes]) {
     let Some(transaction) = ctx.client.transaction.take() else {
         return ctx.reply.error("ERR EXEC without MULTI");
     };
+    // Unwatched before anything runs: the transaction's own writes do not matter.
+    let watching = ctx.client.watching.take();
+    let server = ctx.server;
+    let _turn = server.keyspace.watches.exec_turn();
     if transaction.failed {
         return ctx
             .reply
             .error("EXECABORT Transaction discarded because of previous errors.");
+    }
+    if watching.is_some_and(|w| changed_since_watched(ctx, &w)) {
+        return ctx.reply.null_array();
     }
     ctx.reply.array(transaction.queued.len());
     ctx.client.in_exec = true;
@@ -74,4 +91,37 @@ pub fn exec(ctx: &mut Ctx, _argv: &[Bytes]) {
         }
     }
     ctx.client.in_exec = false;
+}
+
+/// Whether a watched key changed, or expired, since WATCH. An expired key still in
+/// place is deleted here, which counts as its change (Redis' isWatchedKeyExpired), unless
+/// it was already expired when watched.
+fn changed_since_watched(ctx: &Ctx, watching: &Watching) -> bool {
+    let now = ctx.now_ms();
+    for (db, key) in watching.keys() {
+        ctx.server.keyspace.lock(*db, key).find_live_untouched(now);
+    }
+    watching.touched()
+}
+
+pub fn watch(ctx: &mut Ctx, argv: &[Bytes]) {
+    if ctx.client.transaction.is_some() {
+        return ctx.reply.error("ERR WATCH inside MULTI is not allowed");
+    }
+    let now = ctx.now_ms();
+    let (db, keyspace) = (ctx.client.db, &ctx.server.keyspace);
+    let watching = ctx
+        .client
+        .watching
+        .get_or_insert_with(|| Watching::new(keyspace));
+    for key in &argv[1..] {
+        let stale = keyspace.lock(db, key).is_stale(now);
+        watching.watch(db, key, stale);
+    }
+    ctx.reply.ok();
+}
+
+pub fn unwatch(ctx: &mut Ctx, _argv: &[Bytes]) {
+    ctx.client.watching = None;
+    ctx.reply.ok();
 }

@@ -83,8 +83,11 @@ pub fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(asynchronously) = flush_mode(ctx, argv) else {
         return;
     };
-    let db = ctx.server.keyspace.db(ctx.client.db);
-    free_tables(db.take_all(|| ctx.propagate(argv)), asynchronously);
+    let tables = ctx
+        .server
+        .keyspace
+        .flush_db(ctx.client.db, || ctx.propagate(argv));
+    free_tables(tables, asynchronously);
     ctx.reply.ok();
 }
 

@@ -37,6 +37,8 @@ pub struct Keyspace {
     pub hide_expired: AtomicBool,
     /// Told of each of those deletions (replication propagates them as DEL).
     expiry_listener: OnceLock<Arc<dyn ExpiryListener>>,
+    /// Keys clients WATCH: changes and expirations mark their transactions.
+    pub watches: super::watch::Watches,
 }
 
 thread_local! {
@@ -74,6 +76,7 @@ impl Keyspace {
             expired_keys: AtomicU64::new(0),
             hide_expired: AtomicBool::new(false),
             expiry_listener: OnceLock::new(),
+            watches: Default::default(),
         }
     }
 
@@ -85,6 +88,8 @@ impl Keyspace {
     /// An expired key was just deleted from `db` (its shard still locked): tells the
     /// listener. Counting is the caller's ([`Keyspace::count_expired`]).
     pub(crate) fn deleted_expired(&self, db: usize, key: &[u8]) {
+        // An expiration is a change to a watcher (EXEC fails), as in Redis.
+        self.watches.expired(db, key);
         if let Some(listener) = self.expiry_listener.get() {
             listener.expired(db, key);
         }
@@ -99,6 +104,7 @@ impl Keyspace {
             expired_keys: AtomicU64::new(0),
             hide_expired: AtomicBool::new(false),
             expiry_listener: OnceLock::new(),
+            watches: Default::default(),
         }
     }
 
@@ -232,6 +238,17 @@ impl Keyspace {
             high.avg_ttl_ms.swap(ttl, Ordering::Relaxed),
             Ordering::Relaxed,
         );
+        // A watched key of either database changed if it was there before or is there
+        // (live) now; each database's old contents are now in the other's shards.
+        let now = super::now_ms();
+        let (low_db, high_db) = (a.min(b), a.max(b));
+        let (lows, highs) = (&lows, &highs);
+        for (db, new, old) in [(low_db, lows, highs), (high_db, highs, lows)] {
+            self.watches.touch_db(db, |key| {
+                let after = self.held_in(|i| &new[i], key, Some(now));
+                (after || self.held_in(|i| &old[i], key, None), after)
+            });
+        }
         while_locked();
     }
 
@@ -243,9 +260,42 @@ impl Keyspace {
             .iter()
             .flat_map(|db| db.shards.iter().map(lock))
             .collect();
-        let tables = shards.iter_mut().map(|s| s.take_all()).collect();
+        let tables: Vec<Shard> = shards.iter_mut().map(|s| s.take_all()).collect();
+        for (db, old) in tables.chunks(SHARDS_PER_DB).enumerate() {
+            self.touch_flushed(db, old);
+        }
         while_locked();
         tables
+    }
+
+    /// FLUSHDB: database `db` emptied at one instant; see [`Db::take_all`].
+    pub fn flush_db(&self, db: usize, while_locked: impl FnOnce()) -> Vec<Shard> {
+        self.dbs[db].take_all(|old| {
+            self.touch_flushed(db, old);
+            while_locked();
+        })
+    }
+
+    /// Database `db` was emptied of the tables `old`: clients watching a key it held
+    /// see it changed (Redis' touchAllWatchedKeysInDb).
+    fn touch_flushed(&self, db: usize, old: &[Shard]) {
+        self.watches
+            .touch_db(db, |key| (self.held_in(|i| &old[i], key, None), false));
+    }
+
+    /// Whether one database's shards (`shard(i)` is its i-th) hold `key` (live at
+    /// `now_ms`, when given).
+    fn held_in<'s>(
+        &self,
+        shard: impl Fn(usize) -> &'s Shard,
+        key: &[u8],
+        now_ms: Option<i64>,
+    ) -> bool {
+        let hash = self.hasher.hash_one(key);
+        let shard = shard(shard_index(hash));
+        shard
+            .find(hash, key)
+            .is_some_and(|pos| now_ms.is_none_or(|now| !shard.is_expired(pos, now)))
     }
 
     /// A random live key of database `db` (RANDOMKEY), None when it is empty. Expired
@@ -378,10 +428,10 @@ impl Db {
     /// so no write lands between the flush and its place in the stream). The old tables
     /// are returned so the caller decides where the (possibly long) freeing happens:
     /// FLUSHDB ASYNC frees them on another thread.
-    pub fn take_all(&self, while_locked: impl FnOnce()) -> Vec<Shard> {
+    pub fn take_all(&self, while_locked: impl FnOnce(&[Shard])) -> Vec<Shard> {
         let mut shards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(lock).collect();
-        let tables = shards.iter_mut().map(|s| s.take_all()).collect();
-        while_locked();
+        let tables: Vec<Shard> = shards.iter_mut().map(|s| s.take_all()).collect();
+        while_locked(&tables);
         tables
     }
 }
@@ -459,6 +509,11 @@ impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {
             Some(pos) if !is_kind(&self.shard.entry(pos).value) => Err(WrongType),
             found => Ok(found),
         }
+    }
+
+    /// Whether the key is there but expired (not deleted yet): WATCH notes it.
+    pub fn is_stale(&self, now_ms: i64) -> bool {
+        (self.shard.find(self.hash, self.key)).is_some_and(|pos| self.shard.is_expired(pos, now_ms))
     }
 
     /// The live entry for the key.

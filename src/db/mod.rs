@@ -14,6 +14,7 @@ pub mod sha1;
 pub mod shard;
 pub mod stream;
 pub mod value;
+pub mod watch;
 pub mod zset;
 
 pub use keyspace::{Db, ExpiryListener, KeyGuard, Keyspace, WrongType};

@@ -170,7 +170,7 @@ mod tests {
         let ks = keyspace_with(1000);
         let cursor = walk(ks.db(0), START, 10, |_, _| Visit::Keep);
         assert_ne!(cursor, START);
-        drop(ks.db(0).take_all(|| {}));
+        drop(ks.flush_db(0, || {}));
         let mut seen = 0;
         assert_eq!(
             walk(ks.db(0), cursor, 10, |_, _| {

@@ -29,7 +29,11 @@ impl Ctx<'_> {
     /// Appends `argv`, run in the client's database, to the replication stream. Call
     /// while the keys' shard locks are still held. Costs one atomic load when nothing
     /// is recorded.
+    ///
+    /// It also touches the command's keys for WATCH, under the same locks: a client
+    /// whose EXEC locks a watched key after this write sees it changed.
     pub fn propagate<A: AsRef<[u8]>>(&self, argv: &[A]) {
+        crate::cmd::touch_watched(self, argv);
         if let Some(offset) = self.server.repl.propagate(self.client.db, argv) {
             PROPAGATED.set(Some(offset));
         }

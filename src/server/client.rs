@@ -35,6 +35,8 @@ pub struct Client {
     pub reprocessing: bool,
     /// Commands queued since MULTI.
     pub transaction: Option<Transaction>,
+    /// Keys WATCHed for the next EXEC.
+    pub watching: Option<crate::db::watch::Watching>,
     /// True while EXEC runs the queue: commands that would wait (MONITOR) are refused.
     pub in_exec: bool,
     /// CLIENT REPLY: replies are dropped while `reply_off` or `reply_skip` is set;
@@ -98,6 +100,7 @@ impl Client {
             blocked: None,
             reprocessing: false,
             transaction: None,
+            watching: None,
             in_exec: false,
             reply_off: false,
             reply_skip: false,
