@@ -583,6 +583,9 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
         return None;
     };
     let (first, last, step) = spec.keys;
+    if spec.has(flags::MOVABLE_KEYS) {
+        return numkeys_keys(ctx, spec, line).map(|keys| (spec, keys));
+    }
     if first == 0 {
         ctx.reply.error("ERR The command has no key arguments");
         return None;
@@ -610,6 +613,27 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
     Some((spec, keys))
 }
 
+/// The key positions of a command whose keys follow a count (SINTERCARD numkeys key ...),
+/// or the error reply as Redis' keynum key spec gives it.
+fn numkeys_keys(ctx: &mut Ctx, spec: &CommandSpec, line: &[Bytes]) -> Option<Vec<usize>> {
+    if line.len() < spec.arity.unsigned_abs() as usize {
+        ctx.reply
+            .error("ERR Invalid number of arguments specified for command");
+        return None;
+    }
+    let count = args::parse_i64(&line[1])
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0 && n <= line.len() - 2);
+    match count {
+        Some(n) => Some((2..2 + n).collect()),
+        None => {
+            ctx.reply
+                .error("ERR Invalid arguments specified for command");
+            None
+        }
+    }
+}
+
 /// Key specification flags, as Redis 7.0's key specs give them: one entry per key
 /// specification, in order. Commands not listed get flags derived from READONLY/WRITE.
 fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
@@ -619,9 +643,8 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "set" | "mset" | "setex" | "psetex" | "restore" => &["OW update"],
         "setnx" | "msetnx" => &["OW insert"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
-        | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers" => {
-            &["RO access"]
-        }
+        | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"
+        | "smismember" | "sinter" | "sunion" | "sdiff" | "sintercard" => &["RO access"],
         "llen" | "scard" | "exists" | "type" | "strlen" | "touch" | "sismember" | "hlen"
         | "hstrlen" | "hexists" => &["RO"],
         "incrbyfloat" | "incr" | "decr" | "incrby" | "decrby" | "getset" | "getex" | "move" => {
@@ -636,6 +659,9 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "rename" => &["RW access delete", "OW update"],
         "renamenx" => &["RW access delete", "OW insert"],
         "copy" => &["RO access", "OW update"],
+        "smove" => &["RW access delete", "RW insert"],
+        "sinterstore" => &["RW update", "RO access"],
+        "sunionstore" | "sdiffstore" => &["OW update", "RO access"],
         "lmove" => &["RW access delete", "RW insert"],
         _ if spec.has(flags::WRITE) => &["RW access update"],
         _ => &["RO access"],

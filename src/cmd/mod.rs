@@ -20,6 +20,7 @@ mod pick;
 pub mod replication;
 pub mod server;
 pub mod set;
+pub mod set_algebra;
 pub mod spec;
 pub mod string;
 
@@ -54,6 +55,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     bitmap::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    set_algebra::COMMANDS,
     hash::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,

@@ -18,6 +18,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 10;
     /// Refused inside MULTI (SHUTDOWN, WATCH).
     pub const NO_MULTI: u32 = 1 << 11;
+    /// Keys found by parsing the arguments (SINTERCARD's numkeys), not by first/last/step.
+    pub const MOVABLE_KEYS: u32 = 1 << 12;
 
     /// Names in the order Redis lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -33,6 +35,7 @@ pub mod flags {
         (SENTINEL, "sentinel"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (MOVABLE_KEYS, "movablekeys"),
     ];
 }
 

@@ -21,6 +21,7 @@ use super::source::Source;
 use super::{RdbError, Summary};
 use crate::config::Config;
 use crate::db::hash::{Hash, Limits};
+use crate::db::set::Set;
 use crate::db::stream::Stream;
 use crate::db::zset::ZSet;
 use crate::db::{Compact, Keyspace, Value};
@@ -197,7 +198,7 @@ pub fn to_value(value: RdbValue, options: &Options) -> Result<Option<Value>, Str
             if set.len() != n {
                 return Err("duplicate set members detected".into());
             }
-            Value::Set(Box::new(set))
+            Value::Set(Box::new(Set::loaded(set)))
         }
         RdbValue::Hash(pairs) if pairs.is_empty() => return Ok(None),
         RdbValue::Hash(pairs) => hash(pairs.iter().map(|(f, v)| (&f[..], &v[..])), options)?,
