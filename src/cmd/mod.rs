@@ -514,6 +514,30 @@ impl Ctx<'_> {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Runs `read` under the lock of `key` on its value as `typed` takes it (None when the
+    /// key is missing), with the reply buffer at hand so that a collection is written out
+    /// without a copy; counts the lookup for INFO. Replies WRONGTYPE and returns None,
+    /// without running `read`, when `typed` refuses the value.
+    pub fn read_typed<T: ?Sized, R>(
+        &mut self,
+        key: &[u8],
+        typed: impl Fn(&crate::db::Value) -> Option<&T>,
+        read: impl FnOnce(Option<&T>, &mut Reply) -> R,
+    ) -> Option<R> {
+        let (server, db, now) = (self.server, self.client.db, self.now_ms());
+        let mut guard = server.keyspace.lock(db, key);
+        let (found, result) = match guard.get(now).map(|e| &e.value) {
+            None => (false, Some(read(None, self.reply))),
+            Some(value) => (true, typed(value).map(|v| read(Some(v), self.reply))),
+        };
+        drop(guard);
+        self.count_lookup(found);
+        if result.is_none() {
+            self.reply.error(errors::WRONGTYPE);
+        }
+        result
+    }
+
     /// An integer argument, or the standard error reply and None.
     pub fn int_arg(&mut self, arg: &[u8]) -> Option<i64> {
         let n = args::parse_i64(arg);

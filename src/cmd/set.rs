@@ -50,27 +50,19 @@ pub fn max_intset(ctx: &Ctx) -> usize {
     intset_limit(ctx.server.config.get_int("set-max-intset-entries"))
 }
 
-/// Runs `read` on the set at `key` (None when the key is missing) under the key's lock,
-/// with the reply buffer at hand so that members are written without a copy; counts the
-/// lookup. Replies WRONGTYPE and returns None, without running `read`, for another type.
+/// Runs `read` on the set at `key` (see [`Ctx::read_typed`]).
 fn read_set<R>(
     ctx: &mut Ctx,
     key: &[u8],
     read: impl FnOnce(Option<&Set>, &mut Reply) -> R,
 ) -> Option<R> {
-    let (server, db, now) = (ctx.server, ctx.client.db, ctx.now_ms());
-    let mut guard = server.keyspace.lock(db, key);
-    let (found, result) = match guard.get(now).map(|e| &e.value) {
-        None => (false, Some(read(None, ctx.reply))),
-        Some(Value::Set(set)) => (true, Some(read(Some(set), ctx.reply))),
-        Some(_) => (true, None),
-    };
-    drop(guard);
-    ctx.count_lookup(found);
-    if result.is_none() {
-        ctx.reply.error(errors::WRONGTYPE);
+    fn typed(value: &Value) -> Option<&Set> {
+        match value {
+            Value::Set(set) => Some(set),
+            _ => None,
+        }
     }
-    result
+    ctx.read_typed(key, typed, read)
 }
 
 /// The position of the set at the guard's key, if there is one; Err(()) when the key
@@ -83,6 +75,24 @@ fn find_set<S: std::ops::DerefMut<Target = crate::db::Shard>>(
         None => Ok(None),
         Some(pos) if matches!(guard.entry(pos).value, Value::Set(_)) => Ok(Some(pos)),
         Some(_) => Err(()),
+    }
+}
+
+/// Locks `key` for a write and finds its set (None when the key is missing); None after
+/// the WRONGTYPE reply when it holds another type.
+fn lock_set<'s: 'k, 'k>(
+    ctx: &mut Ctx<'s>,
+    key: &'k [u8],
+    now: i64,
+) -> Option<(KeyGuard<'k>, Option<usize>)> {
+    let mut guard = ctx.server.keyspace.lock(ctx.client.db, key);
+    match find_set(&mut guard, now) {
+        Ok(pos) => Some((guard, pos)),
+        Err(()) => {
+            drop(guard);
+            ctx.reply.error(errors::WRONGTYPE);
+            None
+        }
     }
 }
 
@@ -99,15 +109,10 @@ fn set_at<'g, S: std::ops::DerefMut<Target = crate::db::Shard>>(
 
 pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
     let (max, now) = (max_intset(ctx), ctx.now_ms());
-    let mut guard = ctx.lock(&argv[1]);
-    let pos = match find_set(&mut guard, now) {
-        Err(()) => {
-            drop(guard);
-            return ctx.reply.error(errors::WRONGTYPE);
-        }
-        Ok(Some(pos)) => pos,
-        Ok(None) => guard.set(Value::Set(Default::default()), false, now),
+    let Some((mut guard, pos)) = lock_set(ctx, &argv[1], now) else {
+        return;
     };
+    let pos = pos.unwrap_or_else(|| guard.set(Value::Set(Default::default()), false, now));
     let set = set_at(&mut guard, pos);
     let added = argv[2..].iter().filter(|m| set.insert(m, max)).count();
     if added > 0 {
@@ -120,18 +125,13 @@ pub fn sadd(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn srem(ctx: &mut Ctx, argv: &[Bytes]) {
     let (max, now) = (max_intset(ctx), ctx.now_ms());
-    let mut guard = ctx.lock(&argv[1]);
-    let pos = match find_set(&mut guard, now) {
-        Err(()) => {
-            drop(guard);
-            return ctx.reply.error(errors::WRONGTYPE);
-        }
-        Ok(None) => {
-            drop(guard);
-            crate::persist::dirty::changed(0);
-            return ctx.reply.int(0);
-        }
-        Ok(Some(pos)) => pos,
+    let Some((mut guard, pos)) = lock_set(ctx, &argv[1], now) else {
+        return;
+    };
+    let Some(pos) = pos else {
+        drop(guard);
+        crate::persist::dirty::changed(0);
+        return ctx.reply.int(0);
     };
     let set = set_at(&mut guard, pos);
     let removed = argv[2..].iter().filter(|m| set.remove(m, max)).count();
@@ -244,19 +244,14 @@ pub fn spop(ctx: &mut Ctx, argv: &[Bytes]) {
         3 => return spop_count(ctx, argv),
         _ => return ctx.reply.error(errors::SYNTAX),
     }
-    let (server, db, now, max) = (ctx.server, ctx.client.db, ctx.now_ms(), max_intset(ctx));
-    let mut guard = server.keyspace.lock(db, &argv[1]);
-    let pos = match find_set(&mut guard, now) {
-        Err(()) => {
-            drop(guard);
-            return ctx.reply.error(errors::WRONGTYPE);
-        }
-        Ok(None) => {
-            drop(guard);
-            crate::persist::dirty::changed(0);
-            return ctx.reply.null();
-        }
-        Ok(Some(pos)) => pos,
+    let (now, max) = (ctx.now_ms(), max_intset(ctx));
+    let Some((mut guard, pos)) = lock_set(ctx, &argv[1], now) else {
+        return;
+    };
+    let Some(pos) = pos else {
+        drop(guard);
+        crate::persist::dirty::changed(0);
+        return ctx.reply.null();
     };
     let set = set_at(&mut guard, pos);
     let Some(member) = set.pop_random(&mut Rng::seeded(), max) else {
@@ -281,18 +276,12 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) {
                 .error("ERR value is out of range, must be positive")
         }
     };
-    let (server, db, now, max) = (ctx.server, ctx.client.db, ctx.now_ms(), max_intset(ctx));
+    let (server, now, max) = (ctx.server, ctx.now_ms(), max_intset(ctx));
     let key = &argv[1][..];
-    let mut guard = server.keyspace.lock(db, key);
-    let pos = match find_set(&mut guard, now) {
-        Err(()) => {
-            drop(guard);
-            return ctx.reply.error(errors::WRONGTYPE);
-        }
-        Ok(None) => None,
-        Ok(Some(_)) if count == 0 => None,
-        Ok(Some(pos)) => Some(pos),
+    let Some((mut guard, pos)) = lock_set(ctx, key, now) else {
+        return;
     };
+    let pos = pos.filter(|_| count > 0);
     let Some(pos) = pos else {
         drop(guard);
         crate::persist::dirty::changed(0);
