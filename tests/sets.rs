@@ -1,7 +1,8 @@
 //! Set commands over TCP, where a script cannot say it: SPOP's random picks are members
 //! that leave the set, each once; SMOVE between two sets from several clients at once
 //! neither loses nor duplicates a member (the two keys are locked together); and the
-//! keyspace hits and misses each command counts equal redis-server's, command by command.
+//! keyspace hits and misses each command counts equal redis-server's, command by command,
+//! and so do their COMMAND INFO rows.
 
 #[macro_use]
 mod common;
@@ -152,5 +153,26 @@ fn set_commands_count_keyspace_lookups_like_redis() {
         a.cmd(args);
         b.cmd(args);
         assert_eq!(lookups(&mut a), lookups(&mut b), "after {args:?}");
+    }
+}
+
+/// COMMAND INFO of every set command equals redis-server's in name, arity, flags, key
+/// positions and ACL categories (tips and key specifications are not reported yet).
+#[test]
+fn set_commands_are_described_like_redis() {
+    if !redis_server_available() {
+        return;
+    }
+    let ours = Server::start(common::Backend::Epoll);
+    let reference = Server::start_redis();
+    let (mut a, mut b) = (ours.client(), reference.client());
+    let names = a.cmd_resp(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "set"]);
+    let names = members(&names);
+    assert_eq!(names.len(), 17, "{names:?}");
+    for name in &names {
+        let row = |c: &mut Client| {
+            c.cmd_resp(&["COMMAND", "INFO", name]).items()[0].items()[..7].to_vec()
+        };
+        assert_eq!(row(&mut a), row(&mut b), "COMMAND INFO {name}");
     }
 }
