@@ -169,17 +169,11 @@ pub fn smismember(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn smembers(ctx: &mut Ctx, argv: &[Bytes]) {
     read_set(ctx, &argv[1], |set, reply| {
-        let set = set.map(|s| &**s);
-        reply.array(set.map_or(0, |s| s.len()));
-        for member in set.into_iter().flatten() {
+        reply.array(set.map_or(0, Set::len));
+        for member in set.into_iter().flat_map(Set::iter) {
             reply.bulk(member);
         }
     });
-}
-
-/// Every member of the set at `key` (None for no key), or None after WRONGTYPE.
-fn members_of(ctx: &mut Ctx, key: &[u8]) -> Option<Option<Vec<Bytes>>> {
-    read_set(ctx, key, |set, _| set.map(|s| s.iter().cloned().collect()))
 }
 
 pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
@@ -196,22 +190,21 @@ pub fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) {
             None => return,
         },
     };
-    let Some(members) = members_of(ctx, &argv[1]) else {
-        return;
-    };
-    let members = members.unwrap_or_default();
     let mut rng = Rng::seeded();
-    match count {
-        None if members.is_empty() => ctx.reply.null(),
-        None => ctx.reply.bulk(&members[rng.below(members.len())]),
-        Some(n) => {
-            let picks = pick::positions(members.len(), n, &mut rng);
-            ctx.reply.array(picks.len());
-            for i in picks {
-                ctx.reply.bulk(&members[i]);
+    read_set(ctx, &argv[1], |set, reply| {
+        let members = set.map_or(&[][..], Set::members);
+        match count {
+            None if members.is_empty() => reply.null(),
+            None => reply.bulk(&members[rng.below(members.len())]),
+            Some(n) => {
+                let picks = pick::positions(members.len(), n, &mut rng);
+                reply.array(picks.len());
+                for i in picks {
+                    reply.bulk(&members[i]);
+                }
             }
         }
-    }
+    });
 }
 
 /// SSCAN answers the whole set at once with cursor 0, whatever the cursor and COUNT: what
@@ -222,7 +215,8 @@ pub fn sscan(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.reply.error("ERR invalid cursor");
     }
     // Like Redis, options are checked only once the key is known to be a set.
-    let mut members = match members_of(ctx, &argv[1]) {
+    let members = read_set(ctx, &argv[1], |set, _| set.map(|s| s.members().to_vec()));
+    let mut members = match members {
         None => return,
         Some(None) => return reply_scan(ctx, 0, &[]),
         Some(Some(members)) => members,
@@ -291,7 +285,7 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) {
     let size = set.len();
     let popped: Vec<Bytes> = if count >= size as u64 {
         // The whole set goes: replicas get DEL (UNLINK with lazyfree-lazy-server-del).
-        let members: Vec<Bytes> = set.take_members().into_iter().collect();
+        let members = set.take_members();
         guard.remove_at(pos);
         let del: &[u8] = match server.config.get("lazyfree-lazy-server-del").as_str() {
             "yes" => b"UNLINK",
@@ -304,32 +298,14 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) {
         let count = count as usize;
         let remaining = size - count;
         let mut rng = Rng::seeded();
+        let mut pop = |set: &mut Set| set.pop_random(&mut rng, max);
         let popped = if remaining as u64 * SPOP_MOVE_STRATEGY_MUL > count as u64 {
-            let members: Vec<&Bytes> = set.iter().collect();
-            let chosen: Vec<Bytes> = pick::positions(size, count as i64, &mut rng)
-                .into_iter()
-                .map(|i| members[i].clone())
-                .collect();
-            chosen.iter().for_each(|m| {
-                set.remove(m, max);
-            });
-            chosen
+            (0..count).filter_map(|_| pop(set)).collect()
         } else {
             // Most of the set goes: the few members that stay make a new set, encoded
             // from its contents as Redis rebuilds it.
-            let mut stays = vec![false; size];
-            for i in pick::positions(size, remaining as i64, &mut rng) {
-                stays[i] = true;
-            }
-            let mut kept = hashbrown::HashSet::with_capacity(remaining);
-            let mut popped = Vec::with_capacity(count);
-            for (member, stays) in set.take_members().into_iter().zip(stays) {
-                if stays {
-                    kept.insert(member);
-                } else {
-                    popped.push(member);
-                }
-            }
+            let kept: Vec<Bytes> = (0..remaining).filter_map(|_| pop(set)).collect();
+            let popped = set.take_members();
             *set = Set::built(kept, max);
             popped
         };

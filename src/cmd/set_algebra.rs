@@ -145,7 +145,7 @@ fn combine<'s>(op: Op, sets: &[Option<&'s Set>], limit: usize) -> Vec<&'s Bytes>
         Op::Diff => match sets.split_first() {
             Some((Some(first), others)) => first
                 .iter()
-                .filter(|m| others.iter().flatten().all(|s| !s.contains(*m)))
+                .filter(|m| others.iter().flatten().all(|s| !s.contains(m)))
                 .collect(),
             _ => Vec::new(),
         },
@@ -206,7 +206,7 @@ fn run(ctx: &mut Ctx, op: Op, keys: &[Bytes], output: Output, argv: &[Bytes]) {
         }
         Output::Count(_) => ctx.reply.int(found.len() as i64),
         Output::Store(_) => {
-            let result: HashSet<Bytes> = found.into_iter().cloned().collect();
+            let result: Vec<Bytes> = found.into_iter().cloned().collect();
             let len = result.len();
             let mut target = guard.key(0);
             let changed = if len > 0 {

@@ -193,12 +193,9 @@ pub fn to_value(value: RdbValue, options: &Options) -> Result<Option<Value>, Str
         )),
         RdbValue::Set(members) if members.is_empty() => return Ok(None),
         RdbValue::Set(members) => {
-            let n = members.len();
-            let set: hashbrown::HashSet<Bytes> = members.into_iter().map(Bytes::from).collect();
-            if set.len() != n {
-                return Err("duplicate set members detected".into());
-            }
-            Value::Set(Box::new(Set::loaded(set)))
+            let set = Set::loaded(members.into_iter().map(Bytes::from))
+                .ok_or("duplicate set members detected")?;
+            Value::Set(Box::new(set))
         }
         RdbValue::Hash(pairs) if pairs.is_empty() => return Ok(None),
         RdbValue::Hash(pairs) => hash(pairs.iter().map(|(f, v)| (&f[..], &v[..])), options)?,
