@@ -275,8 +275,7 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some((mut guard, pos)) = lock_set(ctx, key, now) else {
         return;
     };
-    let pos = pos.filter(|_| count > 0);
-    let Some(pos) = pos else {
+    let Some(pos) = pos.filter(|_| count > 0) else {
         drop(guard);
         crate::persist::dirty::changed(0);
         return ctx.reply.array(0);
