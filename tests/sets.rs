@@ -108,15 +108,18 @@ fn lookups(c: &mut Client) -> (String, String) {
     (field("keyspace_hits:"), field("keyspace_misses:"))
 }
 
+/// A ringkv and a redis-server to compare; None (skip) without redis-server.
+fn ringkv_and_redis() -> Option<(Server, Server)> {
+    redis_server_available().then(|| (Server::start(common::Backend::Epoll), Server::start_redis()))
+}
+
 /// Each set command counts the lookups redis-server counts: reads one per key until a key
 /// of another type stops them (the *STORE forms included), SPOP and SMOVE none.
 #[test]
 fn set_commands_count_keyspace_lookups_like_redis() {
-    if !redis_server_available() {
+    let Some((ours, reference)) = ringkv_and_redis() else {
         return;
-    }
-    let ours = Server::start(common::Backend::Epoll);
-    let reference = Server::start_redis();
+    };
     let commands: &[&[&str]] = &[
         &["SMEMBERS", "a"],
         &["SMEMBERS", "no"],
@@ -160,11 +163,9 @@ fn set_commands_count_keyspace_lookups_like_redis() {
 /// positions and ACL categories (tips and key specifications are not reported yet).
 #[test]
 fn set_commands_are_described_like_redis() {
-    if !redis_server_available() {
+    let Some((ours, reference)) = ringkv_and_redis() else {
         return;
-    }
-    let ours = Server::start(common::Backend::Epoll);
-    let reference = Server::start_redis();
+    };
     let (mut a, mut b) = (ours.client(), reference.client());
     let names = a.cmd_resp(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "set"]);
     let names = members(&names);
