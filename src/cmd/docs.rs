@@ -49,7 +49,7 @@ pub fn syntax(full_name: &str) -> &'static str {
         }
         "get" | "type" | "ttl" | "pttl" | "persist" | "llen" | "scard" | "expiretime"
         | "pexpiretime" | "object|encoding" | "object|freq" | "object|idletime"
-        | "object|refcount" | "hlen" | "hkeys" | "hvals" | "hgetall" => "key:key",
+        | "object|refcount" | "hlen" | "hkeys" | "hvals" | "hgetall" | "smembers" => "key:key",
         "set" => {
             "key:key value [condition=NX|XX] [GET] [expiration=EX seconds:integer|PX milliseconds:integer\
              |EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]"
@@ -102,7 +102,13 @@ pub fn syntax(full_name: &str) -> &'static str {
         "srem" => "key:key member...",
         "blpop" | "brpop" => "key:key... timeout:double",
         "sadd" => "key:key member...",
-        "srandmember" => "key:key [count:integer]",
+        "srandmember" | "spop" => "key:key [count:integer]",
+        "sismember" => "key:key member",
+        "smismember" => "key:key member...",
+        "smove" => "source:key destination:key member",
+        "sinter" | "sunion" | "sdiff" => "key:key...",
+        "sinterstore" | "sunionstore" | "sdiffstore" => "destination:key key:key...",
+        "sintercard" => "numkeys:integer key:key... [LIMIT limit:integer]",
         "lrange" => "key:key start:integer stop:integer",
         "sscan" | "hscan" => {
             "key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]"
@@ -176,6 +182,11 @@ pub fn complexity(full_name: &str) -> Option<&'static str> {
         "smembers" => "O(N) where N is the set cardinality.",
         "rpop" | "lpop" => "O(N) where N is the number of elements returned",
         "srem" => "O(N) where N is the number of members to be removed.",
+        "sismember" | "smove" => "O(1)",
+        "smismember" => "O(N) where N is the number of elements being checked for membership",
+        "spop" => "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        "sinter" | "sinterstore" | "sintercard" => "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        "sunion" | "sdiff" | "sunionstore" | "sdiffstore" => "O(N) where N is the total number of elements in all given sets.",
         _ => return None,
     })
 }

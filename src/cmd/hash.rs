@@ -53,19 +53,13 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Runs `read` on the hash at `key` (None when there is no key), counting the lookup
 /// for INFO; replies WRONGTYPE and returns None when the key holds another type.
 fn read_hash<R>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&Hash>) -> R) -> Option<R> {
-    let now = ctx.now_ms();
-    let mut guard = ctx.lock(key);
-    let (found, result) = match guard.get(now).map(|e| &e.value) {
-        None => (false, Some(read(None))),
-        Some(Value::Hash(hash)) => (true, Some(read(Some(hash)))),
-        Some(_) => (true, None),
-    };
-    drop(guard);
-    ctx.count_lookup(found);
-    if result.is_none() {
-        ctx.reply.error(errors::WRONGTYPE);
+    fn typed(value: &Value) -> Option<&Hash> {
+        match value {
+            Value::Hash(hash) => Some(hash),
+            _ => None,
+        }
     }
-    result
+    ctx.read_typed(key, typed, |hash, _| read(hash))
 }
 
 /// The hash at `pos`, which the caller found or just created.

@@ -613,9 +613,8 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "set" | "mset" | "setex" | "psetex" | "restore" => &["OW update"],
         "setnx" | "msetnx" => &["OW insert"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
-        | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers" => {
-            &["RO access"]
-        }
+        | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"
+        | "smismember" | "sinter" | "sunion" | "sdiff" | "sintercard" => &["RO access"],
         "llen" | "scard" | "exists" | "type" | "strlen" | "touch" | "sismember" | "hlen"
         | "hstrlen" | "hexists" => &["RO"],
         "incrbyfloat" | "incr" | "decr" | "incrby" | "decrby" | "getset" | "getex" | "move" => {
@@ -635,7 +634,11 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "rename" => &["RW access delete", "OW update"],
         "renamenx" => &["RW access delete", "OW insert"],
         "copy" => &["RO access", "OW update"],
-        "lmove" | "blmove" | "rpoplpush" | "brpoplpush" => &["RW access delete", "RW insert"],
+        "lmove" | "blmove" | "rpoplpush" | "brpoplpush" | "smove" => {
+            &["RW access delete", "RW insert"]
+        }
+        "sinterstore" => &["RW update", "RO access"],
+        "sunionstore" | "sdiffstore" => &["OW update", "RO access"],
         _ if spec.has(flags::WRITE) => &["RW access update"],
         _ => &["RO access"],
     };

@@ -29,6 +29,7 @@ use crate::db::expire::Rng;
 use crate::db::glob::glob_match;
 use crate::db::hash::Hash;
 use crate::db::scan::{walk, Visit};
+use crate::db::set::intset_limit;
 use crate::db::zset::ZSet;
 use crate::db::{Entry, Removed, Value};
 
@@ -543,30 +544,21 @@ fn string_encoding(data: &[u8]) -> &'static str {
     }
 }
 
-/// The encoding Redis 7.0 would use for the same contents. Lists are always quicklists
-/// in 7.0; a set is an intset while every member is an integer and there are at most
-/// `set-max-intset-entries` of them (Redis never converts back, but members are only
-/// ever added here, so contents decide the same way).
-fn encoding(value: &Value, max_intset_entries: i64) -> &'static str {
+/// The encoding Redis 7.0 would use for the value. Lists are always quicklists in 7.0;
+/// a set knows whether it is still an intset (src/db/set.rs).
+fn encoding(value: &Value, max_intset_entries: usize) -> &'static str {
     match value {
         Value::Str(data) => string_encoding(data),
         Value::List(_) => "quicklist",
         Value::Hash(hash) => hash.encoding(),
         Value::ZSet(zset) => zset.encoding(),
         Value::Stream(_) => "stream",
-        Value::Set(set) => {
-            let small = i64::try_from(set.len()).is_ok_and(|n| n <= max_intset_entries);
-            if small && set.iter().all(|m| args::parse_i64(m).is_some()) {
-                "intset"
-            } else {
-                "hashtable"
-            }
-        }
+        Value::Set(set) => set.encoding(max_intset_entries),
     }
 }
 
 pub fn object_encoding(ctx: &mut Ctx, argv: &[Bytes]) {
-    let max_intset = ctx.server.config.get_int("set-max-intset-entries");
+    let max_intset = intset_limit(ctx.server.config.get_int("set-max-intset-entries"));
     if let Some(name) = object_lookup(ctx, &argv[2], |e| encoding(&e.value, max_intset)) {
         ctx.reply.bulk(name.as_bytes());
     }

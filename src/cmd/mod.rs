@@ -21,6 +21,7 @@ mod pick;
 pub mod replication;
 pub mod server;
 pub mod set;
+pub mod set_algebra;
 pub mod spec;
 pub mod string;
 
@@ -56,6 +57,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     list::COMMANDS,
     list_move::COMMANDS,
     set::COMMANDS,
+    set_algebra::COMMANDS,
     hash::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
@@ -379,10 +381,14 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
 /// step, or by parsing for movable keys (LMPOP's numkeys). Empty when there are none.
 pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
     if spec.has(spec::MOVABLE_KEYS) {
-        // LMPOP has its numkeys first, BLMPOP after the timeout.
-        let numkeys_at = if spec.has(spec::BLOCKING) { 2 } else { 1 };
-        let count = list_move::mpop_keys(argv, numkeys_at).map_or(0, <[Bytes]>::len);
-        return (numkeys_at + 1..numkeys_at + 1 + count).collect();
+        // numkeys, then that many keys: BLMPOP has its timeout first.
+        let numkeys_at = if spec.name == "blmpop" { 2 } else { 1 };
+        let count = argv
+            .get(numkeys_at)
+            .and_then(|n| args::parse_i64(n))
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0 && n < argv.len() - numkeys_at);
+        return count.map_or_else(Vec::new, |n| (numkeys_at + 1..numkeys_at + 1 + n).collect());
     }
     let (first, last, step) = spec.keys;
     let argc = argv.len() as i32;
@@ -571,6 +577,30 @@ impl Ctx<'_> {
             &stats.keyspace_misses
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `read` under the lock of `key` on its value as `typed` takes it (None when the
+    /// key is missing), with the reply buffer at hand so that a collection is written out
+    /// without a copy; counts the lookup for INFO. Replies WRONGTYPE and returns None,
+    /// without running `read`, when `typed` refuses the value.
+    pub fn read_typed<T: ?Sized, R>(
+        &mut self,
+        key: &[u8],
+        typed: impl Fn(&crate::db::Value) -> Option<&T>,
+        read: impl FnOnce(Option<&T>, &mut Reply) -> R,
+    ) -> Option<R> {
+        let (server, db, now) = (self.server, self.client.db, self.now_ms());
+        let mut guard = server.keyspace.lock(db, key);
+        let (found, result) = match guard.get(now).map(|e| &e.value) {
+            None => (false, Some(read(None, self.reply))),
+            Some(value) => (true, typed(value).map(|v| read(Some(v), self.reply))),
+        };
+        drop(guard);
+        self.count_lookup(found);
+        if result.is_none() {
+            self.reply.error(errors::WRONGTYPE);
+        }
+        result
     }
 
     /// An integer argument, or the standard error reply and None.

@@ -19,7 +19,8 @@ pub mod flags {
     /// Refused inside MULTI (SHUTDOWN, WATCH).
     pub const NO_MULTI: u32 = 1 << 11;
     pub const BLOCKING: u32 = 1 << 12;
-    /// Keys are found by parsing the arguments (LMPOP's numkeys), not by position.
+    /// Keys are found by parsing the arguments (the numkeys of LMPOP, BLMPOP, SINTERCARD),
+    /// not by first/last/step.
     pub const MOVABLE_KEYS: u32 = 1 << 13;
 
     /// Names in the order Redis lists them.

@@ -471,6 +471,24 @@ impl<'a> KeysGuard<'a> {
             keyspace: self.keyspace,
         }
     }
+
+    /// Every key's live position (None where it is missing), for commands that read
+    /// several values together (SINTER, SUNION, ...). Expired keys are deleted by a first
+    /// pass, so that no deletion moves an entry after its position was taken.
+    pub fn live_positions(&mut self, now_ms: i64) -> Vec<Option<usize>> {
+        for i in 0..self.keys.len() {
+            self.key(i).find_live_untouched(now_ms);
+        }
+        (0..self.keys.len())
+            .map(|i| self.key(i).find_live(now_ms))
+            .collect()
+    }
+
+    /// The entry at `pos` in the shard of the `i`th key, with `pos` from
+    /// [`KeysGuard::live_positions`] and nothing removed since.
+    pub fn entry(&self, i: usize, pos: usize) -> &Entry {
+        self.shards[self.keys[i].0].entry(pos)
+    }
 }
 
 impl<S: DerefMut<Target = Shard>> KeyGuard<'_, S> {

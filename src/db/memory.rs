@@ -41,7 +41,7 @@ fn value(value: &Value, samples: usize) -> usize {
         }
         Value::Set(set) => {
             size_of_val(&**set)
-                + set.capacity() * (size_of::<Bytes>() + 1)
+                + set.table_bytes()
                 + scaled(set.iter().map(|b| b.len()), set.len(), samples)
         }
         Value::Hash(Hash::Packed(packed)) => packed.bytes(),

@@ -10,6 +10,7 @@ pub mod keyspace;
 pub mod memory;
 pub mod packed;
 pub mod scan;
+pub mod set;
 pub mod sha1;
 pub mod shard;
 pub mod stream;

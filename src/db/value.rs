@@ -12,6 +12,7 @@ use std::ops::Deref;
 use bytes::Bytes;
 
 use super::hash::Hash;
+use super::set::Set;
 use super::stream::Stream;
 use super::zset::ZSet;
 
@@ -168,7 +169,7 @@ impl std::fmt::Debug for Compact {
 pub enum Value {
     Str(Compact),
     List(Box<VecDeque<Bytes>>),
-    Set(Box<hashbrown::HashSet<Bytes>>),
+    Set(Box<Set>),
     /// Unboxed: a small hash is one block, its packed contents.
     Hash(Hash),
     ZSet(ZSet),

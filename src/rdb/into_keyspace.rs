@@ -21,6 +21,7 @@ use super::source::Source;
 use super::{RdbError, Summary};
 use crate::config::Config;
 use crate::db::hash::{Hash, Limits};
+use crate::db::set::Set;
 use crate::db::stream::Stream;
 use crate::db::zset::ZSet;
 use crate::db::{Compact, Keyspace, Value};
@@ -192,11 +193,8 @@ pub fn to_value(value: RdbValue, options: &Options) -> Result<Option<Value>, Str
         )),
         RdbValue::Set(members) if members.is_empty() => return Ok(None),
         RdbValue::Set(members) => {
-            let n = members.len();
-            let set: hashbrown::HashSet<Bytes> = members.into_iter().map(Bytes::from).collect();
-            if set.len() != n {
-                return Err("duplicate set members detected".into());
-            }
+            let set = Set::loaded(members.into_iter().map(Bytes::from))
+                .ok_or("duplicate set members detected")?;
             Value::Set(Box::new(set))
         }
         RdbValue::Hash(pairs) if pairs.is_empty() => return Ok(None),
