@@ -18,6 +18,7 @@ use super::expire::Rng;
 use super::glob::glob_match;
 use super::shard::{Entry, IndexHint, Removed, Shard};
 use super::value::Value;
+use super::watch::After;
 
 /// Shards per database: enough that worker threads rarely meet on one lock.
 const SHARDS_PER_DB: usize = 64;
@@ -245,8 +246,8 @@ impl Keyspace {
         let (lows, highs) = (&lows, &highs);
         for (db, new, old) in [(low_db, lows, highs), (high_db, highs, lows)] {
             self.watches.touch_db(db, |key| {
-                let after = self.held_in(|i| &new[i], key, Some(now));
-                (after || self.held_in(|i| &old[i], key, None), after)
+                let before = self.holds(|i| &old[i], key, None) != After::Gone;
+                (before, self.holds(|i| &new[i], key, Some(now)))
             });
         }
         while_locked();
@@ -279,23 +280,29 @@ impl Keyspace {
     /// Database `db` was emptied of the tables `old`: clients watching a key it held
     /// see it changed (Redis' touchAllWatchedKeysInDb).
     fn touch_flushed(&self, db: usize, old: &[Shard]) {
-        self.watches
-            .touch_db(db, |key| (self.held_in(|i| &old[i], key, None), false));
+        self.watches.touch_db(db, |key| {
+            (
+                self.holds(|i| &old[i], key, None) != After::Gone,
+                After::Gone,
+            )
+        });
     }
 
-    /// Whether one database's shards (`shard(i)` is its i-th) hold `key` (live at
-    /// `now_ms`, when given).
-    fn held_in<'s>(
+    /// What one database's shards (`shard(i)` is its i-th) hold under `key`; a key whose
+    /// deadline has passed at `now_ms` (when given) is [`After::Expired`].
+    fn holds<'s>(
         &self,
         shard: impl Fn(usize) -> &'s Shard,
         key: &[u8],
         now_ms: Option<i64>,
-    ) -> bool {
+    ) -> After {
         let hash = self.hasher.hash_one(key);
         let shard = shard(shard_index(hash));
-        shard
-            .find(hash, key)
-            .is_some_and(|pos| now_ms.is_none_or(|now| !shard.is_expired(pos, now)))
+        match shard.find(hash, key) {
+            None => After::Gone,
+            Some(pos) if now_ms.is_some_and(|now| shard.is_expired(pos, now)) => After::Expired,
+            Some(_) => After::Live,
+        }
     }
 
     /// A random live key of database `db` (RANDOMKEY), None when it is empty. Expired

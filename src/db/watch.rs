@@ -75,39 +75,35 @@ impl Watches {
 
     /// `key` of `db` was written: its watchers' transactions fail.
     pub fn touch(&self, db: usize, key: &[u8]) {
-        self.touch_key(db, key, true);
+        self.touch_key(db, key, After::Live);
     }
 
     /// `key` of `db` was deleted because it expired: its watchers' transactions fail,
     /// except those that watched it already expired (nothing changed for them).
     pub fn expired(&self, db: usize, key: &[u8]) {
-        self.touch_key(db, key, false);
+        self.touch_key(db, key, After::Gone);
     }
 
-    fn touch_key(&self, db: usize, key: &[u8], exists_after: bool) {
+    fn touch_key(&self, db: usize, key: &[u8], after: After) {
         if !self.active() {
             return;
         }
         if let Some(list) = self.lock().get_mut(&(db, Bytes::copy_from_slice(key))) {
-            list.iter_mut().for_each(|w| w.touched(exists_after));
+            list.iter_mut().for_each(|w| w.touched(true, after));
         }
     }
 
     /// Keys of `db` changed wholesale (FLUSHDB, FLUSHALL, SWAPDB): `state(key)` says
-    /// whether the key existed before and whether it exists after. The watchers of keys
-    /// that did either are touched; Redis spares the others.
-    pub fn touch_db(&self, db: usize, state: impl Fn(&[u8]) -> (bool, bool)) {
+    /// whether the key was there before and what is there after (Redis'
+    /// touchAllWatchedKeysInDb).
+    pub fn touch_db(&self, db: usize, state: impl Fn(&[u8]) -> (bool, After)) {
         if !self.active() {
             return;
         }
         for ((watched_db, key), list) in self.lock().iter_mut() {
-            let (before, after) = if *watched_db == db {
-                state(key)
-            } else {
-                (false, false)
-            };
-            if before || after {
-                list.iter_mut().for_each(|w| w.touched(after));
+            if *watched_db == db {
+                let (before, after) = state(key);
+                list.iter_mut().for_each(|w| w.touched(before, after));
             }
         }
     }
@@ -157,14 +153,25 @@ impl Watching {
     }
 }
 
+/// What a changed key holds afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    Gone,
+    Live,
+    /// A key whose deadline has passed (SWAPDB can bring one).
+    Expired,
+}
+
 impl Watcher {
-    fn touched(&mut self, exists_after: bool) {
-        if self.stale && !exists_after {
-            // The expired key is gone: logically nothing changed, and from now on the
-            // key is an ordinary missing one.
-            self.stale = false;
-        } else {
-            self.dirty.store(true, Ordering::SeqCst);
+    /// Redis 7.0's rules: a key that neither was nor is there did not change; for a key
+    /// watched already expired, its deletion or an expired replacement is no change;
+    /// a missing key replaced by an expired one becomes such a key.
+    fn touched(&mut self, before: bool, after: After) {
+        match (self.stale, before, after) {
+            (_, false, After::Gone) => {}
+            (true, _, After::Gone) => self.stale = false,
+            (true, _, After::Expired) | (false, false, After::Expired) => self.stale = true,
+            _ => self.dirty.store(true, Ordering::SeqCst),
         }
     }
 }
@@ -194,9 +201,11 @@ mod tests {
         assert!(!a.touched() && !b.touched());
         keyspace.watches.touch(0, b"k");
         assert!(a.touched() && !b.touched());
-        keyspace.watches.touch_db(1, |key| (key != b"k", false));
+        keyspace
+            .watches
+            .touch_db(1, |key| (key != b"k", After::Gone));
         assert!(!b.touched(), "an unaffected key does not count");
-        keyspace.watches.touch_db(1, |_| (true, false));
+        keyspace.watches.touch_db(1, |_| (true, After::Gone));
         assert!(b.touched());
         drop((a, b));
         assert_eq!(keyspace.watches.count.load(Ordering::SeqCst), 0);
@@ -217,5 +226,16 @@ mod tests {
         fresh.watch(0, &Bytes::from("k"), false);
         keyspace.watches.expired(0, b"k");
         assert!(fresh.touched(), "a live key that expires changed");
+        let mut missing = Watching::new(&keyspace);
+        missing.watch(0, &Bytes::from("m"), false);
+        keyspace.watches.touch_db(0, |_| (false, After::Expired));
+        keyspace.watches.touch_db(0, |_| (true, After::Expired));
+        keyspace.watches.touch_db(0, |_| (true, After::Gone));
+        assert!(
+            !missing.touched(),
+            "replaced by an expired key, then that key went"
+        );
+        keyspace.watches.touch_db(0, |_| (false, After::Live));
+        assert!(missing.touched());
     }
 }
