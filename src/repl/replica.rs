@@ -10,6 +10,8 @@
 mod link;
 mod snapshot;
 
+pub use link::Transport;
+
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -240,6 +242,33 @@ pub fn start(server: Arc<Server>) -> Result<(), String> {
         })
         .map(drop)
         .map_err(|e| format!("cannot start the replication link thread: {e}"))
+}
+
+/// Runs one session of the link in-process, on the calling thread, over `transport`
+/// instead of a socket to the master: the handshake, PSYNC, the snapshot or +CONTINUE,
+/// then the stream until `transport` ends (a read of `Ok(0)`), as the link thread does it
+/// over TCP. For the `repl_stream` fuzz target; the server must be a replica
+/// ([`set_master`]). Ok when the stream ended after a successful sync (the link would
+/// reconnect), else the error the link would log.
+pub fn run_session_over<'r>(
+    server: &'r Server,
+    transport: impl Transport + 'r,
+) -> Result<(), String> {
+    let generation = {
+        let state = server.replica.state();
+        if state.master.is_none() {
+            return Err("not a replica".into());
+        }
+        state.generation
+    };
+    crate::db::keyspace::applying_master_stream(true);
+    let outcome = link::session_over(server, generation, transport);
+    crate::db::keyspace::applying_master_stream(false);
+    server.replica.link_lost(generation);
+    outcome.map_err(|error| match error {
+        link::LinkError::Replaced => "replaced by REPLICAOF".into(),
+        link::LinkError::Failed(line) => line,
+    })
 }
 
 /// Makes this server a replica of `host`:`port` or, with None, a master again. The data
