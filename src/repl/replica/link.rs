@@ -363,8 +363,9 @@ fn apply(server: &Server, client: &mut Client, reply: &mut Reply, argv: &[Bytes]
 }
 
 /// What the link reads the master's bytes from and writes its own to: a [`TcpStream`],
-/// or for an in-process session anything that reads and writes (it must end each read:
-/// `Ok(0)` is the master closing the link).
+/// or for an in-process session anything that reads and writes. Its reads must not block
+/// for long (the link checks for REPLICAOF between them); `Ok(0)` is the master closing
+/// the link.
 pub trait Transport: Read + Write {}
 
 impl<T: Read + Write> Transport for T {}
