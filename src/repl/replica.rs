@@ -10,6 +10,8 @@
 mod link;
 mod snapshot;
 
+pub use link::Transport;
+
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -240,6 +242,33 @@ pub fn start(server: Arc<Server>) -> Result<(), String> {
         })
         .map(drop)
         .map_err(|e| format!("cannot start the replication link thread: {e}"))
+}
+
+/// Runs one session of the link in-process, on the calling thread, over `transport`
+/// instead of a socket to the master: the handshake, PSYNC, the snapshot or +CONTINUE,
+/// then the stream until `transport` ends (a read of `Ok(0)`), as the link thread does it
+/// over TCP. For the `repl_stream` fuzz target; the server must be a replica
+/// ([`set_master`]). Ok when the stream ended after a successful sync (the link would
+/// reconnect), else the error the link would log.
+pub fn run_session_over<'r>(
+    server: &'r Server,
+    transport: impl Transport + 'r,
+) -> Result<(), String> {
+    let generation = {
+        let state = server.replica.state();
+        if state.master.is_none() {
+            return Err("not a replica".into());
+        }
+        state.generation
+    };
+    crate::db::keyspace::applying_master_stream(true);
+    let outcome = link::session_over(server, generation, transport);
+    crate::db::keyspace::applying_master_stream(false);
+    server.replica.link_lost(generation);
+    outcome.map_err(|error| match error {
+        link::LinkError::Replaced => "replaced by REPLICAOF".into(),
+        link::LinkError::Failed(line) => line,
+    })
 }
 
 /// Makes this server a replica of `host`:`port` or, with None, a master again. The data
@@ -473,5 +502,123 @@ mod tests {
         assert_eq!(parse_replicaof("no one"), Ok(None));
         assert!(parse_replicaof("localhost").is_err());
         assert!(parse_replicaof("localhost 70000").is_err());
+    }
+
+    /// The master's side of an in-process session: the bytes it sends, what it got.
+    struct Memory<'a> {
+        from_master: &'a [u8],
+        to_master: Vec<u8>,
+    }
+
+    impl std::io::Read for Memory<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.from_master.read(out)
+        }
+    }
+
+    impl std::io::Write for Memory<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.to_master.write(bytes)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    const MASTER_ID: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    /// A replica (of a master never dialled) holding `k` = `old`.
+    fn replica_with_data() -> Server {
+        let server = Server::for_embedding(Arc::new(crate::config::Config::new()));
+        assert_eq!(run(&server, &["SET", "k", "old"]), "+OK\r\n");
+        set_master(&server, Some(("master.invalid".into(), 6379)), true);
+        server
+    }
+
+    fn run(server: &Server, argv: &[&str]) -> String {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let handle = crate::server::client::ClientHandle::new(1, addr, addr, -1);
+        let mut client = crate::server::client::Client::new(Arc::new(handle), false);
+        let mut reply = crate::resp::Reply::new();
+        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::from(a.to_string())).collect();
+        let mut ctx = Ctx {
+            server,
+            client: &mut client,
+            reply: &mut reply,
+        };
+        crate::cmd::execute(&mut ctx, &argv);
+        String::from_utf8_lossy(&reply.buf).into_owned()
+    }
+
+    /// Handshake replies, `+FULLRESYNC <MASTER_ID> 100` and the header of `snapshot`, then
+    /// its first `sent` bytes: an empty RDB 11 with a valid checksum (88 bytes).
+    fn full_sync(sent: usize) -> Vec<u8> {
+        let snapshot = "524544495330303131fa0972656469732d76657205372e322e30fa0a72656469732d\
+            62697473c040fa056374696d65c26d08bc65fa08757365642d6d656dc2b0c41000fa08616f662d626173\
+            65c000fff06e3bfec0ff5aa2";
+        let snapshot: Vec<u8> = (0..snapshot.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&snapshot[i..i + 2], 16).unwrap())
+            .collect();
+        let mut bytes = format!(
+            "+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {MASTER_ID} 100\r\n${}\r\n",
+            snapshot.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&snapshot[..sent.min(snapshot.len())]);
+        bytes
+    }
+
+    #[test]
+    fn a_session_over_memory_syncs_applies_the_stream_and_ends_with_the_bytes() {
+        let server = replica_with_data();
+        let set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nnew\r\n";
+        let getack = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+        let mut input = full_sync(usize::MAX);
+        input.extend_from_slice(format!("{set}{getack}").as_bytes());
+        let mut master = Memory {
+            from_master: &input,
+            to_master: Vec::new(),
+        };
+        assert_eq!(run_session_over(&server, &mut master), Ok(()));
+        assert_eq!(run(&server, &["GET", "k"]), "$3\r\nnew\r\n");
+        let stream = server.repl.stream();
+        assert_eq!(stream.replid, MASTER_ID);
+        assert_eq!(stream.offset() as usize, 100 + set.len() + getack.len());
+        let ack = |offset: usize| {
+            let offset = offset.to_string();
+            format!(
+                "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{offset}\r\n",
+                offset.len()
+            )
+        };
+        // The first ACK at once, then GETACK's answer: the offset before the GETACK.
+        let acks = format!("{}{}", ack(100), ack(100 + set.len()));
+        let written = String::from_utf8_lossy(&master.to_master);
+        assert!(written.starts_with("*1\r\n$4\r\nPING\r\n"), "{written}");
+        assert!(
+            written.contains("$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"),
+            "{written}"
+        );
+        assert!(written.ends_with(&acks), "{written}");
+    }
+
+    #[test]
+    fn a_session_over_memory_ending_mid_snapshot_keeps_the_previous_data() {
+        let server = replica_with_data();
+        let replid = server.repl.stream().replid.clone();
+        let input = full_sync(40);
+        let mut master = Memory {
+            from_master: &input,
+            to_master: Vec::new(),
+        };
+        let outcome = run_session_over(&server, &mut master);
+        assert_eq!(
+            outcome,
+            Err("I/O error trying to sync with MASTER: connection lost".into())
+        );
+        assert_eq!(run(&server, &["GET", "k"]), "$3\r\nold\r\n");
+        assert_eq!(server.repl.stream().replid, replid);
     }
 }

@@ -13,11 +13,13 @@
 //! ```
 //!
 //! The socket is read with a short timeout, so the thread notices a REPLICAOF, sends its
-//! one-second ACK and enforces `repl-timeout` without a second thread.
+//! one-second ACK and enforces `repl-timeout` without a second thread. Everything after
+//! the connect runs over any [`Transport`], so a session can also run in-process over
+//! bytes from memory (the `repl_stream` fuzz target).
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,12 +71,26 @@ pub(super) fn run(server: &Arc<Server>, generation: u64) {
 }
 
 /// One connection to the master: handshake, sync, then the stream until it breaks.
-fn session(server: &Arc<Server>, generation: u64, host: &str, port: u16) -> Result<(), LinkError> {
-    let replica = &server.replica;
+fn session(server: &Server, generation: u64, host: &str, port: u16) -> Result<(), LinkError> {
     crate::notice!("Connecting to MASTER {host}:{port}");
-    replica.set_link(generation, LinkState::Connecting);
-    let timeout = Duration::from_secs(server.config.get_int("repl-timeout").max(1) as u64);
-    let mut conn = Conn::connect(host, port, timeout, replica, generation)?;
+    server.replica.set_link(generation, LinkState::Connecting);
+    let conn = Conn::connect(host, port, server, generation)?;
+    sync_and_follow(server, conn)
+}
+
+/// A session over `transport` instead of a socket: what the link does once connected.
+pub(super) fn session_over<'r>(
+    server: &'r Server,
+    generation: u64,
+    transport: impl Transport + 'r,
+) -> Result<(), LinkError> {
+    sync_and_follow(server, Conn::new(Box::new(transport), server, generation))
+}
+
+/// The connected part of a session: handshake, PSYNC, the snapshot or +CONTINUE, then
+/// the stream until the link breaks.
+fn sync_and_follow(server: &Server, mut conn: Conn) -> Result<(), LinkError> {
+    let (replica, generation) = (&server.replica, conn.generation);
     crate::notice!("MASTER <-> REPLICA sync started");
     replica.set_link(generation, LinkState::Handshake);
     handshake(server, &mut conn)?;
@@ -314,7 +330,7 @@ fn master_client(server: &Server, conn: &Conn) -> Client {
         server.stats.next_client_id(),
         conn.peer,
         conn.local,
-        conn.stream.as_raw_fd(),
+        conn.fd,
     );
     let mut client = Client::new(Arc::new(handle), false);
     client.master_link = true;
@@ -346,13 +362,29 @@ fn apply(server: &Server, client: &mut Client, reply: &mut Reply, argv: &[Bytes]
     client.clock_us = None;
 }
 
-/// The socket to the master and what was read from it but not yet consumed: handshake
+/// What the link reads the master's bytes from and writes its own to: a [`TcpStream`],
+/// or for an in-process session anything that reads and writes. Its reads must not block
+/// for long (the link checks for REPLICAOF between them); `Ok(0)` is the master closing
+/// the link.
+pub trait Transport: Read + Write {}
+
+impl<T: Read + Write> Transport for T {}
+
+/// `repl-timeout`: the longest wait to connect, and the longest silence from the master.
+fn repl_timeout(server: &Server) -> Duration {
+    Duration::from_secs(server.config.get_int("repl-timeout").max(1) as u64)
+}
+
+/// The link to the master and what was read from it but not yet consumed: handshake
 /// replies, the snapshot and the stream come from the same buffer in turn.
 pub(super) struct Conn<'r> {
-    stream: TcpStream,
+    stream: Box<dyn Transport + 'r>,
     pub(super) buf: BytesMut,
+    /// The socket's addresses and descriptor for the master client (CLIENT LIST);
+    /// placeholders in-process.
     peer: SocketAddr,
     local: SocketAddr,
+    fd: RawFd,
     replica: &'r Replica,
     generation: u64,
     /// Longest silence from the master before the link is given up (`repl-timeout`).
@@ -361,33 +393,42 @@ pub(super) struct Conn<'r> {
 }
 
 impl<'r> Conn<'r> {
+    /// A link over `stream`, with `repl-timeout` as its longest silence.
+    fn new(stream: Box<dyn Transport + 'r>, server: &'r Server, generation: u64) -> Conn<'r> {
+        let nowhere = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+        Conn {
+            stream,
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            peer: nowhere,
+            local: nowhere,
+            fd: -1,
+            replica: &server.replica,
+            generation,
+            timeout: repl_timeout(server),
+            last_data: Instant::now(),
+        }
+    }
+
     fn connect(
         host: &str,
         port: u16,
-        timeout: Duration,
-        replica: &'r Replica,
+        server: &'r Server,
         generation: u64,
     ) -> Result<Conn<'r>, LinkError> {
         let addrs = (host, port).to_socket_addrs().map_err(sync_error)?;
         let mut last_error = sync_error(format!("cannot resolve '{host}'"));
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, timeout) {
+            match TcpStream::connect_timeout(&addr, repl_timeout(server)) {
                 Ok(stream) => {
                     let setup = stream
                         .set_nodelay(true)
                         .and_then(|()| stream.set_read_timeout(Some(TICK)))
                         .and_then(|()| stream.local_addr());
                     let local = setup.map_err(sync_error)?;
-                    return Ok(Conn {
-                        stream,
-                        buf: BytesMut::with_capacity(READ_CHUNK),
-                        peer: addr,
-                        local,
-                        replica,
-                        generation,
-                        timeout,
-                        last_data: Instant::now(),
-                    });
+                    let fd = stream.as_raw_fd();
+                    let mut conn = Conn::new(Box::new(stream), server, generation);
+                    (conn.peer, conn.local, conn.fd) = (addr, local, fd);
+                    return Ok(conn);
                 }
                 Err(e) => last_error = sync_error(e),
             }
