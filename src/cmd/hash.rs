@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 
-use super::keys::{parse_cursor, reply_scan, ScanOptions};
+use super::keys::{parse_cursor, reply_scan_pairs};
 use super::{args, errors, pick, wrong_arity, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::{Hash, Limits};
@@ -311,7 +311,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Some(count_arg) = argv.get(2) else {
+    if argv.len() == 2 {
         let mut rng = Rng::seeded();
         let field = read_hash(ctx, &argv[1], |hash| {
             let hash = hash.filter(|h| !h.is_empty())?;
@@ -325,20 +325,9 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) {
         }
         return;
     };
-    let Some(count) = pick::parse_count(ctx, count_arg) else {
+    let Some((count, with_values)) = pick::parse_count_and_flag(ctx, argv, "WITHVALUES") else {
         return;
     };
-    let with_values = match &argv[3..] {
-        [] => false,
-        [word] if args::is(word, "WITHVALUES") => true,
-        _ => return ctx.reply.error(errors::SYNTAX),
-    };
-    // Redis halves its bounds with values (each pick is two replies).
-    let out_of_range = (with_values && count.unsigned_abs() > (i64::MAX / 2) as u64)
-        || pick::too_many_repeats(count);
-    if out_of_range {
-        return ctx.reply.error("ERR value is out of range");
-    }
     let Some(pairs) = read_hash(ctx, &argv[1], |hash| {
         hash.into_iter()
             .flat_map(Hash::iter)
@@ -376,17 +365,5 @@ pub fn hscan(ctx: &mut Ctx, argv: &[Bytes]) {
     }) else {
         return;
     };
-    // Like Redis, options are checked only once the key is known to be a hash.
-    let Some(pairs) = pairs else {
-        return reply_scan(ctx, 0, &[]);
-    };
-    let Some(options) = ScanOptions::parse(ctx, &argv[3..], false) else {
-        return;
-    };
-    let items: Vec<Bytes> = pairs
-        .into_iter()
-        .filter(|(field, _)| options.matches(field))
-        .flat_map(|(field, value)| [field, value])
-        .collect();
-    reply_scan(ctx, 0, &items);
+    reply_scan_pairs(ctx, &argv[3..], pairs);
 }

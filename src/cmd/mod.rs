@@ -24,6 +24,8 @@ pub mod set;
 pub mod set_algebra;
 pub mod spec;
 pub mod string;
+pub mod zrange;
+pub mod zset;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -59,6 +61,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     set_algebra::COMMANDS,
     hash::COMMANDS,
+    zset::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,
