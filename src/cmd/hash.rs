@@ -21,10 +21,9 @@
 use bytes::Bytes;
 
 use super::keys::{parse_cursor, reply_scan_pairs};
-use super::{args, errors, pick, wrong_arity, Ctx};
+use super::{args, pick, wrong_arity, Collection, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::{Hash, Limits};
-use crate::db::{KeyGuard, Value, WrongType};
 
 use super::spec::*;
 
@@ -53,27 +52,10 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Runs `read` on the hash at `key` (None when there is no key), counting the lookup
 /// for INFO; replies WRONGTYPE and returns None when the key holds another type.
 fn read_hash<R>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&Hash>) -> R) -> Option<R> {
-    fn typed(value: &Value) -> Option<&Hash> {
-        match value {
-            Value::Hash(hash) => Some(hash),
-            _ => None,
-        }
-    }
-    ctx.read_typed(key, typed, |hash, _| read(hash))
+    ctx.read_typed(key, Hash::of, |hash, _| read(hash))
 }
 
-/// The hash at `pos`, which the caller found or just created.
-fn hash_at<'g>(guard: &'g mut KeyGuard, pos: usize) -> &'g mut Hash {
-    match &mut guard.entry_mut(pos).value {
-        Value::Hash(hash) => hash,
-        _ => unreachable!("the caller checked the type"),
-    }
-}
-
-/// Runs `write` on the hash at `argv[1]` under the key's lock (so that it propagates in
-/// keyspace order), with the live encoding limits; a hash left empty is removed. When the
-/// key is missing the hash is created empty first if `create`, else `write` is not run and
-/// the result is Some(None). Replies WRONGTYPE and returns None for another type.
+/// [`Ctx::write_typed`] on the hash at `argv[1]`, with the live encoding limits.
 fn write_hash<R>(
     ctx: &mut Ctx,
     argv: &[Bytes],
@@ -81,27 +63,7 @@ fn write_hash<R>(
     write: impl FnOnce(&Ctx, &mut Hash, Limits) -> R,
 ) -> Option<Option<R>> {
     let limits = Limits::from_config(&ctx.server.config, "hash");
-    let now = ctx.now_ms();
-    let shared: &Ctx = ctx;
-    let mut guard = shared.lock(&argv[1]);
-    let result = match guard.find_live_of(now, |v| matches!(v, Value::Hash(_))) {
-        Err(WrongType) => None,
-        Ok(None) if !create => Some(None),
-        Ok(found) => {
-            let pos = found.unwrap_or_else(|| guard.set(Value::Hash(Hash::default()), false, now));
-            let hash = hash_at(&mut guard, pos);
-            let result = write(shared, hash, limits);
-            if hash.is_empty() {
-                guard.remove_at(pos);
-            }
-            Some(Some(result))
-        }
-    };
-    drop(guard);
-    if result.is_none() {
-        ctx.reply.error(errors::WRONGTYPE);
-    }
-    result
+    ctx.write_typed(&argv[1], create, |ctx, hash| write(ctx, hash, limits))
 }
 
 /// HSET and HMSET: field/value pairs, so an odd count is an arity error. Returns the

@@ -21,8 +21,8 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::zset::{as_zset, read_zset, reply_members, write_zset};
-use super::{args, errors, Ctx};
+use super::zset::{read_zset, reply_members, write_zset};
+use super::{args, errors, Collection, Ctx};
 use crate::db::hash::Limits;
 use crate::db::zset::ZSet;
 use crate::db::Value;
@@ -358,7 +358,7 @@ pub fn zrangestore(ctx: &mut Ctx, argv: &[Bytes]) {
         .lock_keys(&[(db, &argv[1][..]), (db, &argv[2][..])]);
     let positions = guard.live_positions(now);
     ctx.count_lookup(positions[1].is_some());
-    let source = positions[1].map(|pos| as_zset(&guard.entry(1, pos).value));
+    let source = positions[1].map(|pos| ZSet::of(&guard.entry(1, pos).value));
     let stored = match source {
         Some(None) => {
             drop(guard);

@@ -19,11 +19,11 @@
 use bytes::Bytes;
 
 use super::keys::{parse_cursor, reply_scan_pairs};
-use super::{args, errors, pick, Ctx};
+use super::{args, errors, pick, Collection, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::Limits;
 use crate::db::zset::ZSet;
-use crate::db::{KeyGuard, Value, WrongType};
+
 use crate::num::{d2string, format_double};
 use crate::resp::Reply;
 
@@ -71,21 +71,10 @@ pub(super) fn read_zset<R>(
     key: &[u8],
     read: impl FnOnce(Option<&ZSet>, &mut Reply) -> R,
 ) -> Option<R> {
-    ctx.read_typed(key, as_zset, read)
+    ctx.read_typed(key, ZSet::of, read)
 }
 
-pub(super) fn as_zset(value: &Value) -> Option<&ZSet> {
-    match value {
-        Value::ZSet(zset) => Some(zset),
-        _ => None,
-    }
-}
-
-/// Runs `write` on the sorted set at `argv[1]` under the key's lock (so that it
-/// propagates in keyspace order), with the live encoding limits; a set left empty is
-/// removed. When the key is missing the set is created empty first if `create`, else
-/// `write` is not run and the result is Some(None). Replies WRONGTYPE and returns None
-/// for another type.
+/// [`Ctx::write_typed`] on the sorted set at `argv[1]`, with the live encoding limits.
 pub(super) fn write_zset<R>(
     ctx: &mut Ctx,
     argv: &[Bytes],
@@ -93,34 +82,7 @@ pub(super) fn write_zset<R>(
     write: impl FnOnce(&Ctx, &mut ZSet, Limits) -> R,
 ) -> Option<Option<R>> {
     let limits = Limits::from_config(&ctx.server.config, "zset");
-    let now = ctx.now_ms();
-    let shared: &Ctx = ctx;
-    let mut guard = shared.lock(&argv[1]);
-    let result = match guard.find_live_of(now, |v| matches!(v, Value::ZSet(_))) {
-        Err(WrongType) => None,
-        Ok(None) if !create => Some(None),
-        Ok(found) => {
-            let pos = found.unwrap_or_else(|| guard.set(Value::ZSet(ZSet::default()), false, now));
-            let zset = zset_at(&mut guard, pos);
-            let result = write(shared, zset, limits);
-            if zset.is_empty() {
-                guard.remove_at(pos);
-            }
-            Some(Some(result))
-        }
-    };
-    drop(guard);
-    if result.is_none() {
-        ctx.reply.error(errors::WRONGTYPE);
-    }
-    result
-}
-
-fn zset_at<'g>(guard: &'g mut KeyGuard, pos: usize) -> &'g mut ZSet {
-    match &mut guard.entry_mut(pos).value {
-        Value::ZSet(zset) => zset,
-        _ => unreachable!("the caller checked the type"),
-    }
+    ctx.write_typed(&argv[1], create, |ctx, zset| write(ctx, zset, limits))
 }
 
 /// A score as Redis 7.0's addReplyDouble writes it.
