@@ -206,7 +206,9 @@ fn write_every_kind(c: &mut Client) {
             &["HINCRBY", "h", "b", "40"],
             &["HINCRBYFLOAT", "h", "c", "0.25"],
             &["HSET", "big-hash", "f", &"x".repeat(100)],
-            &["ZADD", "z", "1", "a", "2.5", "b", "-0", "c", "0.1", "d", "5", "e", "6", "f"],
+            &[
+                "ZADD", "z", "1", "a", "2.5", "b", "-0", "c", "0.1", "d", "5", "e", "6", "f",
+            ],
             &["ZADD", "z", "XX", "CH", "GT", "3", "a", "1", "b"],
             &["ZADD", "z", "NX", "9", "a"],
             &["ZINCRBY", "z", "0.25", "d"],
@@ -214,7 +216,9 @@ fn write_every_kind(c: &mut Client) {
             &["ZREM", "z", "c", "nomember"],
             &["ZPOPMIN", "z"],
             &["ZPOPMAX", "z", "2"],
-            &["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f"],
+            &[
+                "ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f",
+            ],
             &["ZREMRANGEBYLEX", "lex", "[b", "(d"],
             &["ZREMRANGEBYRANK", "lex", "-1", "-1"],
             &["ZREMRANGEBYSCORE", "z", "(3", "+inf"],
