@@ -110,7 +110,7 @@ pub fn syntax(full_name: &str) -> &'static str {
         "sinterstore" | "sunionstore" | "sdiffstore" => "destination:key key:key...",
         "sintercard" => "numkeys:integer key:key... [LIMIT limit:integer]",
         "lrange" => "key:key start:integer stop:integer",
-        "sscan" | "hscan" => {
+        "sscan" | "hscan" | "zscan" => {
             "key:key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]"
         }
         "hset" | "hmset" => "key:key (field_value=field value)...",
@@ -120,6 +120,38 @@ pub fn syntax(full_name: &str) -> &'static str {
         "hincrby" => "key:key field increment:integer",
         "hincrbyfloat" => "key:key field increment:double",
         "hrandfield" => "key:key [options=count:integer [WITHVALUES]]",
+        "zadd" => {
+            "key:key [condition=NX|XX] [comparison=GT|LT] [change=CH] [increment=INCR] \
+             (data=score:double member)..."
+        }
+        "zincrby" => "key:key increment:integer member",
+        "zrem" | "zmscore" => "key:key member...",
+        "zcard" => "key:key",
+        "zscore" | "zrank" | "zrevrank" => "key:key member",
+        "zcount" | "zremrangebyscore" => "key:key min:double max:double",
+        "zlexcount" | "zremrangebylex" => "key:key min max",
+        "zremrangebyrank" => "key:key start:integer stop:integer",
+        "zrange" => {
+            "key:key start stop [sortby=BYSCORE|BYLEX] [REV] \
+             [LIMIT (limit=offset:integer count:integer)] [WITHSCORES]"
+        }
+        "zrangestore" => {
+            "dst:key src:key min max [sortby=BYSCORE|BYLEX] [REV] \
+             [LIMIT (limit=offset:integer count:integer)]"
+        }
+        "zrevrange" => "key:key start:integer stop:integer [WITHSCORES]",
+        "zrangebyscore" => {
+            "key:key min:double max:double [WITHSCORES] \
+             [LIMIT (limit=offset:integer count:integer)]"
+        }
+        "zrevrangebyscore" => {
+            "key:key max:double min:double [WITHSCORES] \
+             [LIMIT (limit=offset:integer count:integer)]"
+        }
+        "zrangebylex" => "key:key min max [LIMIT (limit=offset:integer count:integer)]",
+        "zrevrangebylex" => "key:key max min [LIMIT (limit=offset:integer count:integer)]",
+        "zpopmin" | "zpopmax" => "key:key [count:integer]",
+        "zrandmember" => "key:key [options=count:integer [WITHSCORES]]",
         "del" | "exists" | "unlink" | "touch" => "key:key...",
         "keys" => "pattern:pattern",
         "scan" => "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",

@@ -20,11 +20,10 @@
 
 use bytes::Bytes;
 
-use super::keys::{parse_cursor, reply_scan, ScanOptions};
-use super::{args, errors, pick, wrong_arity, Ctx};
+use super::keys::{parse_cursor, reply_scan_pairs};
+use super::{args, pick, wrong_arity, Collection, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::{Hash, Limits};
-use crate::db::{KeyGuard, Value, WrongType};
 
 use super::spec::*;
 
@@ -53,27 +52,10 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Runs `read` on the hash at `key` (None when there is no key), counting the lookup
 /// for INFO; replies WRONGTYPE and returns None when the key holds another type.
 fn read_hash<R>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&Hash>) -> R) -> Option<R> {
-    fn typed(value: &Value) -> Option<&Hash> {
-        match value {
-            Value::Hash(hash) => Some(hash),
-            _ => None,
-        }
-    }
-    ctx.read_typed(key, typed, |hash, _| read(hash))
+    ctx.read_typed(key, Hash::of, |hash, _| read(hash))
 }
 
-/// The hash at `pos`, which the caller found or just created.
-fn hash_at<'g>(guard: &'g mut KeyGuard, pos: usize) -> &'g mut Hash {
-    match &mut guard.entry_mut(pos).value {
-        Value::Hash(hash) => hash,
-        _ => unreachable!("the caller checked the type"),
-    }
-}
-
-/// Runs `write` on the hash at `argv[1]` under the key's lock (so that it propagates in
-/// keyspace order), with the live encoding limits; a hash left empty is removed. When the
-/// key is missing the hash is created empty first if `create`, else `write` is not run and
-/// the result is Some(None). Replies WRONGTYPE and returns None for another type.
+/// [`Ctx::write_typed`] on the hash at `argv[1]`, with the live encoding limits.
 fn write_hash<R>(
     ctx: &mut Ctx,
     argv: &[Bytes],
@@ -81,27 +63,7 @@ fn write_hash<R>(
     write: impl FnOnce(&Ctx, &mut Hash, Limits) -> R,
 ) -> Option<Option<R>> {
     let limits = Limits::from_config(&ctx.server.config, "hash");
-    let now = ctx.now_ms();
-    let shared: &Ctx = ctx;
-    let mut guard = shared.lock(&argv[1]);
-    let result = match guard.find_live_of(now, |v| matches!(v, Value::Hash(_))) {
-        Err(WrongType) => None,
-        Ok(None) if !create => Some(None),
-        Ok(found) => {
-            let pos = found.unwrap_or_else(|| guard.set(Value::Hash(Hash::default()), false, now));
-            let hash = hash_at(&mut guard, pos);
-            let result = write(shared, hash, limits);
-            if hash.is_empty() {
-                guard.remove_at(pos);
-            }
-            Some(Some(result))
-        }
-    };
-    drop(guard);
-    if result.is_none() {
-        ctx.reply.error(errors::WRONGTYPE);
-    }
-    result
+    ctx.write_typed(&argv[1], create, |ctx, hash| write(ctx, hash, limits))
 }
 
 /// HSET and HMSET: field/value pairs, so an odd count is an arity error. Returns the
@@ -311,7 +273,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Some(count_arg) = argv.get(2) else {
+    if argv.len() == 2 {
         let mut rng = Rng::seeded();
         let field = read_hash(ctx, &argv[1], |hash| {
             let hash = hash.filter(|h| !h.is_empty())?;
@@ -325,20 +287,9 @@ pub fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) {
         }
         return;
     };
-    let Some(count) = pick::parse_count(ctx, count_arg) else {
+    let Some((count, with_values)) = pick::parse_count_and_flag(ctx, argv, "WITHVALUES") else {
         return;
     };
-    let with_values = match &argv[3..] {
-        [] => false,
-        [word] if args::is(word, "WITHVALUES") => true,
-        _ => return ctx.reply.error(errors::SYNTAX),
-    };
-    // Redis halves its bounds with values (each pick is two replies).
-    let out_of_range = (with_values && count.unsigned_abs() > (i64::MAX / 2) as u64)
-        || pick::too_many_repeats(count);
-    if out_of_range {
-        return ctx.reply.error("ERR value is out of range");
-    }
     let Some(pairs) = read_hash(ctx, &argv[1], |hash| {
         hash.into_iter()
             .flat_map(Hash::iter)
@@ -376,17 +327,5 @@ pub fn hscan(ctx: &mut Ctx, argv: &[Bytes]) {
     }) else {
         return;
     };
-    // Like Redis, options are checked only once the key is known to be a hash.
-    let Some(pairs) = pairs else {
-        return reply_scan(ctx, 0, &[]);
-    };
-    let Some(options) = ScanOptions::parse(ctx, &argv[3..], false) else {
-        return;
-    };
-    let items: Vec<Bytes> = pairs
-        .into_iter()
-        .filter(|(field, _)| options.matches(field))
-        .flat_map(|(field, value)| [field, value])
-        .collect();
-    reply_scan(ctx, 0, &items);
+    reply_scan_pairs(ctx, &argv[3..], pairs);
 }

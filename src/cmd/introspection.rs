@@ -447,6 +447,7 @@ pub fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
         "list" => Some("@list"),
         "set" => Some("@set"),
         "hash" => Some("@hash"),
+        "sorted-set" => Some("@sortedset"),
         "transactions" => Some("@transaction"),
         _ => None,
     };
@@ -612,6 +613,14 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "set" if line[3..].iter().any(|a| args::is(a, "GET")) => &["RW access update"],
         "set" | "mset" | "setex" | "psetex" | "restore" => &["OW update"],
         "setnx" | "msetnx" => &["OW insert"],
+        "zscore" | "zmscore" | "zrank" | "zrevrank" | "zcount" | "zlexcount" | "zrange"
+        | "zrangebyscore" | "zrevrangebyscore" | "zrangebylex" | "zrevrangebylex" | "zrevrange"
+        | "zrandmember" | "zscan" => &["RO access"],
+        "zcard" => &["RO"],
+        "zadd" => &["RW update"],
+        "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => &["RW delete"],
+        "zpopmin" | "zpopmax" => &["RW access delete"],
+        "zrangestore" => &["OW update", "RO access"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
         | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"
         | "smismember" | "sinter" | "sunion" | "sdiff" | "sintercard" => &["RO access"],

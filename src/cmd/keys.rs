@@ -266,6 +266,24 @@ pub fn reply_scan(ctx: &mut Ctx, cursor: u64, items: &[Bytes]) {
     ctx.reply.bulk_array(items);
 }
 
+/// HSCAN and ZSCAN: the (field, value) pairs of the collection (None: no key) whose
+/// field matches `options`, with cursor 0. Like Redis, the options are checked only once
+/// the key is known to hold the right type.
+pub fn reply_scan_pairs(ctx: &mut Ctx, options: &[Bytes], pairs: Option<Vec<(Bytes, Bytes)>>) {
+    let Some(pairs) = pairs else {
+        return reply_scan(ctx, 0, &[]);
+    };
+    let Some(options) = ScanOptions::parse(ctx, options, false) else {
+        return;
+    };
+    let items: Vec<Bytes> = pairs
+        .into_iter()
+        .filter(|(field, _)| options.matches(field))
+        .flat_map(|(field, value)| [field, value])
+        .collect();
+    reply_scan(ctx, 0, &items);
+}
+
 /// SCAN: see [`crate::db::scan`] for the cursor and what it guarantees.
 pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(cursor) = parse_cursor(&argv[1]) else {

@@ -24,6 +24,8 @@ pub mod set;
 pub mod set_algebra;
 pub mod spec;
 pub mod string;
+pub mod zrange;
+pub mod zset;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -59,6 +61,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     set_algebra::COMMANDS,
     hash::COMMANDS,
+    zset::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,
@@ -534,6 +537,43 @@ mod tests {
     }
 }
 
+/// A kind of collection value that [`Ctx::write_typed`] finds, creates and removes.
+pub trait Collection: Default {
+    fn of(value: &crate::db::Value) -> Option<&Self>;
+    fn of_mut(value: &mut crate::db::Value) -> Option<&mut Self>;
+    fn into_value(self) -> crate::db::Value;
+    fn is_empty(&self) -> bool;
+}
+
+/// Implements [`Collection`] for the value type held by `Value::$variant`.
+macro_rules! collection {
+    ($type:ty, $variant:ident) => {
+        impl Collection for $type {
+            fn of(value: &crate::db::Value) -> Option<&Self> {
+                match value {
+                    crate::db::Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn of_mut(value: &mut crate::db::Value) -> Option<&mut Self> {
+                match value {
+                    crate::db::Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> crate::db::Value {
+                crate::db::Value::$variant(self)
+            }
+            fn is_empty(&self) -> bool {
+                <$type>::is_empty(self)
+            }
+        }
+    };
+}
+
+collection!(crate::db::hash::Hash, Hash);
+collection!(crate::db::zset::ZSet, ZSet);
+
 /// Error replies shared by many commands, worded as Redis words them.
 pub mod errors {
     pub const SYNTAX: &str = "ERR syntax error";
@@ -597,6 +637,41 @@ impl Ctx<'_> {
         };
         drop(guard);
         self.count_lookup(found);
+        if result.is_none() {
+            self.reply.error(errors::WRONGTYPE);
+        }
+        result
+    }
+
+    /// Runs `write` on the collection at `key` under the key's lock (so that it
+    /// propagates in keyspace order); a collection left empty is removed. When the key is
+    /// missing the collection is created empty first if `create`, else `write` is not run
+    /// and the result is Some(None). Replies WRONGTYPE and returns None for another type.
+    pub fn write_typed<T: Collection, R>(
+        &mut self,
+        key: &[u8],
+        create: bool,
+        write: impl FnOnce(&Ctx, &mut T) -> R,
+    ) -> Option<Option<R>> {
+        let now = self.now_ms();
+        let shared: &Ctx = self;
+        let mut guard = shared.lock(key);
+        let result = match guard.find_live_of(now, |v| T::of(v).is_some()) {
+            Err(crate::db::WrongType) => None,
+            Ok(None) if !create => Some(None),
+            Ok(found) => {
+                let pos = found.unwrap_or_else(|| guard.set(T::default().into_value(), false, now));
+                let Some(collection) = T::of_mut(&mut guard.entry_mut(pos).value) else {
+                    unreachable!("the type was checked above")
+                };
+                let result = write(shared, collection);
+                if collection.is_empty() {
+                    guard.remove_at(pos);
+                }
+                Some(Some(result))
+            }
+        };
+        drop(guard);
         if result.is_none() {
             self.reply.error(errors::WRONGTYPE);
         }

@@ -1,7 +1,9 @@
-//! Random picks for SRANDMEMBER and HRANDFIELD: `count` >= 0 asks for up to `count`
+//! Random picks for SRANDMEMBER, HRANDFIELD and ZRANDMEMBER: `count` >= 0 asks for up to `count`
 //! distinct elements, a negative `count` for exactly `-count` picks that may repeat.
 
-use super::Ctx;
+use bytes::Bytes;
+
+use super::{args, errors, Ctx};
 use crate::db::expire::Rng;
 
 /// The most picks a negative count may ask for: each repeat is written out, so a larger
@@ -21,6 +23,28 @@ pub fn parse_count(ctx: &mut Ctx, text: &[u8]) -> Option<i64> {
         }
         n => Some(n),
     }
+}
+
+/// `key count [FLAG]` of HRANDFIELD / ZRANDMEMBER: the count and whether `flag` (which
+/// asks for a value with each pick) was given; or the error reply and None.
+pub fn parse_count_and_flag(ctx: &mut Ctx, argv: &[Bytes], flag: &str) -> Option<(i64, bool)> {
+    let count = parse_count(ctx, &argv[2])?;
+    let with_values = match &argv[3..] {
+        [] => false,
+        [word] if args::is(word, flag) => true,
+        _ => {
+            ctx.reply.error(errors::SYNTAX);
+            return None;
+        }
+    };
+    // Redis halves its bounds with values (each pick is two replies).
+    let out_of_range =
+        (with_values && count.unsigned_abs() > (i64::MAX / 2) as u64) || too_many_repeats(count);
+    if out_of_range {
+        ctx.reply.error("ERR value is out of range");
+        return None;
+    }
+    Some((count, with_values))
 }
 
 /// Whether a count is refused for asking too many repeated picks.

@@ -125,6 +125,8 @@ impl ZSet {
     /// the set outgrows `limits`.
     pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) -> bool {
         if let ZSet::Packed(packed) = self {
+            // Redis' listpack keeps scores as d2string text, which writes -0 as 0.
+            let score = if score == 0.0 { 0.0 } else { score };
             let existing = packed_pairs(packed).find(|(m, _, _)| *m == member);
             let too_many = existing.is_none() && packed.count() / 2 + 1 > limits.entries;
             if member.len() <= limits.value && !too_many {
@@ -150,6 +152,40 @@ impl ZSet {
         }
         table.order.insert((Score(score), member));
         old.is_none()
+    }
+
+    /// Removes `member`; returns whether it was there.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            ZSet::Packed(packed) => {
+                let found = packed_pairs(packed).find(|(m, _, _)| *m == member);
+                let Some((_, _, range)) = found else {
+                    return false;
+                };
+                packed.remove(range, 2);
+                true
+            }
+            ZSet::Table(table) => {
+                let Some(score) = table.scores.remove(member) else {
+                    return false;
+                };
+                table.order.remove(&(Score(score), Compact::copy(member)));
+                true
+            }
+        }
+    }
+
+    /// `member`'s 0-based position in Redis' order, and its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let score = self.score(member)?;
+        let rank = match self {
+            ZSet::Packed(_) => self.iter().position(|(m, _)| m == member)?,
+            ZSet::Table(table) => table
+                .order
+                .range(..(Score(score), Compact::copy(member)))
+                .count(),
+        };
+        Some((rank, score))
     }
 
     fn convert(&mut self) {
@@ -252,5 +288,33 @@ mod tests {
         assert_eq!(long.encoding(), "skiplist");
         assert_eq!(long.len(), 2);
         assert_eq!(long.score(b"short"), Some(1.0));
+    }
+
+    #[test]
+    fn members_are_removed_and_ranked_in_both_encodings() {
+        let mut packed = ZSet::default();
+        let mut table = ZSet::Table(Box::default());
+        for z in [&mut packed, &mut table] {
+            z.insert(b"a", 3.0, LIMITS);
+            z.insert(b"b", 1.0, LIMITS);
+            z.insert(b"c", 2.0, LIMITS);
+            assert_eq!(z.rank(b"a"), Some((2, 3.0)));
+            assert_eq!(z.rank(b"b"), Some((0, 1.0)));
+            assert_eq!(z.rank(b"x"), None);
+            assert!(z.remove(b"c"));
+            assert!(!z.remove(b"c"));
+            assert_eq!(z.rank(b"a"), Some((1, 3.0)));
+            assert_eq!(z.len(), 2);
+        }
+    }
+
+    #[test]
+    fn packed_sets_store_negative_zero_as_zero_like_listpacks() {
+        let mut packed = ZSet::default();
+        packed.insert(b"z", -0.0, LIMITS);
+        assert!(packed.score(b"z").unwrap().is_sign_positive());
+        let mut table = ZSet::Table(Box::default());
+        table.insert(b"z", -0.0, LIMITS);
+        assert!(table.score(b"z").unwrap().is_sign_negative());
     }
 }
