@@ -21,10 +21,13 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::{args, errors, Ctx};
+use super::{args, errors, Collection, Ctx};
 use crate::db::value::keep;
 use crate::db::{KeyGuard, Value, WrongType};
 use crate::resp::Reply;
+
+/// A list value.
+type List = VecDeque<Bytes>;
 
 use super::spec::*;
 
@@ -70,34 +73,6 @@ where
     guard.find_live_of(now, |v| matches!(v, Value::List(_)))
 }
 
-/// Runs `edit` on the list at `argv[1]` under the key's lock (so that it propagates in
-/// keyspace order) and removes the key if the list is left empty. Returns Ok(None) when
-/// there is no key; replies WRONGTYPE and returns Err for another type.
-fn edit_list<R>(
-    ctx: &mut Ctx,
-    argv: &[Bytes],
-    edit: impl FnOnce(&Ctx, &mut VecDeque<Bytes>) -> R,
-) -> Result<Option<R>, WrongType> {
-    let now = ctx.now_ms();
-    let shared: &Ctx = ctx;
-    let mut guard = shared.lock(&argv[1]);
-    let result = find_list(&mut guard, now).map(|found| {
-        found.map(|pos| {
-            let list = list_at(&mut guard, pos);
-            let result = edit(shared, list);
-            if list.is_empty() {
-                guard.remove_at(pos);
-            }
-            result
-        })
-    });
-    drop(guard);
-    if result.is_err() {
-        ctx.reply.error(errors::WRONGTYPE);
-    }
-    result
-}
-
 pub fn lpush(ctx: &mut Ctx, argv: &[Bytes]) {
     push(ctx, argv, true, false);
 }
@@ -116,35 +91,26 @@ pub fn rpushx(ctx: &mut Ctx, argv: &[Bytes]) {
 
 /// LPUSH, RPUSH and their X forms, which push only onto an existing list.
 fn push(ctx: &mut Ctx, argv: &[Bytes], front: bool, only_existing: bool) {
-    let now = ctx.now_ms();
-    let mut guard = ctx.lock(&argv[1]);
-    let pos = match find_list(&mut guard, now) {
-        Ok(Some(pos)) => pos,
-        Ok(None) if only_existing => {
-            drop(guard);
-            crate::persist::dirty::changed(0);
-            return ctx.reply.int(0);
+    let pushed = ctx.write_typed(&argv[1], !only_existing, |ctx, list: &mut List| {
+        for element in &argv[2..] {
+            if front {
+                list.push_front(keep(element));
+            } else {
+                list.push_back(keep(element));
+            }
         }
-        Ok(None) => guard.set(Value::List(Box::default()), false, now),
-        Err(WrongType) => {
-            drop(guard);
-            return ctx.reply.error(errors::WRONGTYPE);
-        }
-    };
-    let list = list_at(&mut guard, pos);
-    for element in &argv[2..] {
-        if front {
-            list.push_front(keep(element));
-        } else {
-            list.push_back(keep(element));
+        ctx.propagate(argv);
+        list.len()
+    });
+    match pushed {
+        None => {}
+        Some(None) => ctx.reply_changes(0),
+        Some(Some(len)) => {
+            crate::persist::dirty::changed((argv.len() - 2) as u64);
+            ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+            ctx.reply.int(len as i64);
         }
     }
-    let len = list.len();
-    ctx.propagate(argv);
-    drop(guard);
-    crate::persist::dirty::changed((argv.len() - 2) as u64);
-    ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
-    ctx.reply.int(len as i64);
 }
 
 pub fn llen(ctx: &mut Ctx, argv: &[Bytes]) {
@@ -153,19 +119,10 @@ pub fn llen(ctx: &mut Ctx, argv: &[Bytes]) {
     });
 }
 
-/// Runs `read` on the list at `key` (None when there is no key) with the reply, under
-/// the key's lock, counting the lookup for INFO; replies WRONGTYPE for another type.
-fn read_list(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&VecDeque<Bytes>>, &mut Reply)) {
-    let now = ctx.now_ms();
-    let server = ctx.server;
-    let mut guard = server.keyspace.lock(ctx.client.db, key);
-    let value = guard.get(now).map(|e| &e.value);
-    ctx.count_lookup(value.is_some());
-    match value {
-        None => read(None, ctx.reply),
-        Some(Value::List(list)) => read(Some(list), ctx.reply),
-        Some(_) => ctx.reply.error(errors::WRONGTYPE),
-    }
+/// Runs `read` on the list at `key` (None when there is no key) with the reply; see
+/// [`Ctx::read_typed`].
+fn read_list(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(Option<&List>, &mut Reply)) {
+    ctx.read_typed(key, List::of, read);
 }
 
 /// Redis' lrangeCommand: both indexes are checked before the key is looked up.
@@ -305,7 +262,7 @@ pub fn lindex(ctx: &mut Ctx, argv: &[Bytes]) {
 }
 
 pub fn lset(ctx: &mut Ctx, argv: &[Bytes]) {
-    let Ok(result) = edit_list(ctx, argv, |ctx, list| {
+    let Some(result) = ctx.write_typed(&argv[1], false, |ctx, list: &mut List| {
         let index = args::parse_i64(&argv[2]).ok_or(errors::NOT_AN_INTEGER)?;
         let at = position(list.len(), index).ok_or("ERR index out of range")?;
         list[at] = keep(&argv[3]);
@@ -327,7 +284,7 @@ pub fn linsert(ctx: &mut Ctx, argv: &[Bytes]) {
         word if args::is(word, "AFTER") => true,
         _ => return ctx.reply.error(errors::SYNTAX),
     };
-    let Ok(result) = edit_list(ctx, argv, |ctx, list| {
+    let Some(result) = ctx.write_typed(&argv[1], false, |ctx, list: &mut List| {
         let pivot = list.iter().position(|e| e[..] == argv[3][..])?;
         list.insert(pivot + usize::from(after), keep(&argv[4]));
         ctx.propagate(argv);
@@ -346,7 +303,7 @@ pub fn lrem(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(count) = ctx.int_arg(&argv[2]) else {
         return;
     };
-    let Ok(removed) = edit_list(ctx, argv, |ctx, list| {
+    let Some(removed) = ctx.write_typed(&argv[1], false, |ctx, list: &mut List| {
         let wanted = if count == 0 {
             usize::MAX
         } else {
@@ -380,7 +337,7 @@ pub fn ltrim(ctx: &mut Ctx, argv: &[Bytes]) {
     let Some(stop) = ctx.int_arg(&argv[3]) else {
         return;
     };
-    let Ok(removed) = edit_list(ctx, argv, |ctx, list| {
+    let Some(removed) = ctx.write_typed(&argv[1], false, |ctx, list: &mut List| {
         let before = list.len();
         match list_range(before, start, stop) {
             Some(keep) => {

@@ -545,7 +545,8 @@ pub trait Collection: Default {
     fn is_empty(&self) -> bool;
 }
 
-/// Implements [`Collection`] for the value type held by `Value::$variant`.
+/// Implements [`Collection`] for the value type held (directly or boxed) by
+/// `Value::$variant`.
 macro_rules! collection {
     ($type:ty, $variant:ident) => {
         impl Collection for $type {
@@ -562,7 +563,7 @@ macro_rules! collection {
                 }
             }
             fn into_value(self) -> crate::db::Value {
-                crate::db::Value::$variant(self)
+                crate::db::Value::$variant(self.into())
             }
             fn is_empty(&self) -> bool {
                 <$type>::is_empty(self)
@@ -573,6 +574,7 @@ macro_rules! collection {
 
 collection!(crate::db::hash::Hash, Hash);
 collection!(crate::db::zset::ZSet, ZSet);
+collection!(std::collections::VecDeque<Bytes>, List);
 
 /// Error replies shared by many commands, worded as Redis words them.
 pub mod errors {
