@@ -257,17 +257,6 @@ pub fn blmpop(ctx: &mut Ctx, argv: &[Bytes]) {
     }
 }
 
-/// The keys of an LMPOP-style command line whose `numkeys` is at `numkeys_at`: the
-/// `numkeys` arguments after it, or None when the count is not a positive number that
-/// leaves room for LEFT|RIGHT (COMMAND GETKEYS uses this too).
-pub fn mpop_keys(argv: &[Bytes], numkeys_at: usize) -> Option<&[Bytes]> {
-    let numkeys = args::parse_i64(argv.get(numkeys_at)?).filter(|n| *n > 0)?;
-    let first = numkeys_at + 1;
-    let end = first.checked_add(usize::try_from(numkeys).ok()?)?;
-    // LEFT|RIGHT must follow the keys.
-    (end < argv.len()).then(|| &argv[first..end])
-}
-
 /// Redis' lmpopGenericCommand: `numkeys`, LEFT|RIGHT and COUNT are checked first, then
 /// the first non-empty list among the keys gives up to `count` elements.
 fn mpop(ctx: &mut Ctx, argv: &[Bytes], numkeys_at: usize, block: Option<Option<Duration>>) {
@@ -275,10 +264,12 @@ fn mpop(ctx: &mut Ctx, argv: &[Bytes], numkeys_at: usize, block: Option<Option<D
     if !numkeys_ok {
         return ctx.reply.error("ERR numkeys should be greater than 0");
     }
-    let Some(keys) = mpop_keys(argv, numkeys_at) else {
+    // LEFT|RIGHT must follow the keys.
+    let Some(keys) = args::numkeys_range(argv, numkeys_at).filter(|k| k.end < argv.len()) else {
         return ctx.reply.error(errors::SYNTAX);
     };
-    let where_at = numkeys_at + 1 + keys.len();
+    let where_at = keys.end;
+    let keys = &argv[keys];
     let Some(from_head) = list_end(ctx, &argv[where_at]) else {
         return;
     };

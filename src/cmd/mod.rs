@@ -371,27 +371,18 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
     let Some(spec) = argv.first().and_then(|name| lookup(name.as_ref())) else {
         return;
     };
-    let argv: Vec<Bytes> = argv
-        .iter()
-        .map(|a| Bytes::copy_from_slice(a.as_ref()))
-        .collect();
-    for at in key_positions(spec, &argv) {
-        watches.touch(ctx.client.db, &argv[at]);
+    for at in key_positions(spec, argv) {
+        watches.touch(ctx.client.db, argv[at].as_ref());
     }
 }
 
 /// Where a command line's keys are (indexes into `argv`): by the table's first, last and
 /// step, or by parsing for movable keys (LMPOP's numkeys). Empty when there are none.
-pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+pub fn key_positions<A: AsRef<[u8]>>(spec: &CommandSpec, argv: &[A]) -> Vec<usize> {
     if spec.has(spec::MOVABLE_KEYS) {
         // numkeys, then that many keys: BLMPOP has its timeout first.
         let numkeys_at = if spec.name == "blmpop" { 2 } else { 1 };
-        let count = argv
-            .get(numkeys_at)
-            .and_then(|n| args::parse_i64(n))
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n > 0 && n < argv.len() - numkeys_at);
-        return count.map_or_else(Vec::new, |n| (numkeys_at + 1..numkeys_at + 1 + n).collect());
+        return args::numkeys_range(argv, numkeys_at).map_or_else(Vec::new, Iterator::collect);
     }
     let (first, last, step) = spec.keys;
     let argc = argv.len() as i32;

@@ -82,14 +82,12 @@ pub fn sdiffstore(ctx: &mut Ctx, argv: &[Bytes]) {
 /// SINTERCARD's arguments, checked before any key is looked up: the keys and the limit
 /// (0 for none), or the error reply.
 fn parse_sintercard(argv: &[Bytes]) -> Result<(&[Bytes], usize), &'static str> {
-    let numkeys = crate::num::parse_i64(&argv[1])
-        .filter(|&n| n > 0)
-        .ok_or("ERR numkeys should be greater than 0")?;
-    let end = usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(2))
-        .filter(|&end| end <= argv.len())
-        .ok_or("ERR Number of keys can't be greater than number of args")?;
+    if crate::num::parse_i64(&argv[1]).is_none_or(|n| n <= 0) {
+        return Err("ERR numkeys should be greater than 0");
+    }
+    let end = super::args::numkeys_range(argv, 1)
+        .ok_or("ERR Number of keys can't be greater than number of args")?
+        .end;
     let mut limit = 0;
     let mut options = argv[end..].iter();
     while let Some(option) = options.next() {
