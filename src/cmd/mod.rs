@@ -24,6 +24,7 @@ pub mod set;
 pub mod set_algebra;
 pub mod spec;
 pub mod string;
+pub mod timing;
 pub mod zrange;
 pub mod zset;
 
@@ -174,13 +175,14 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
         .handler
         .expect("containers without a handler always dispatch to a subcommand");
     let mark = ctx.reply.len();
-    // The previous command's end is this one's start while the batch runs without waiting.
-    let started = ctx.client.clock_us.take().unwrap_or_else(clock_us);
+    let in_run = spec.has(spec::FAST | spec::TIMED_IN_RUNS);
+    let started = if in_run {
+        ctx.client.clock.start_in_run()
+    } else {
+        ctx.client.clock.start_alone(ctx.server)
+    };
     ctx.client.command_ms = (started / 1000) as i64;
     handler(ctx, argv);
-    let finished = clock_us();
-    ctx.client.clock_us = Some(finished);
-    let usec = finished.saturating_sub(started);
     let failed = ctx.reply.buf.get(mark) == Some(&b'-');
     crate::repl::propagate::command_done(ctx, spec, argv, failed);
     let changed = spec.has(spec::WRITE)
@@ -197,8 +199,14 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) {
     }
     // A blocked command runs again when woken: it is counted once, when it completes.
     if ctx.client.blocked.is_none() {
-        ctx.server.command_stats.record(position, usec, failed);
-        Stats::add(&ctx.server.stats.commands_processed, 1);
+        if in_run {
+            ctx.client.clock.done_in_run(ctx.server, position, failed);
+        } else {
+            let finished = ctx.client.clock.settle(ctx.server);
+            let usec = finished.saturating_sub(started);
+            ctx.server.command_stats.record(position, usec, failed);
+            Stats::add(&ctx.server.stats.commands_processed, 1);
+        }
     }
     // Like Redis, administrative commands are not shown (they may carry secrets).
     if ctx.server.monitors.active() && !spec.has(spec::ADMIN) && !ctx.client.reprocessing {

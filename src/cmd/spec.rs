@@ -22,6 +22,10 @@ pub mod flags {
     /// Keys are found by parsing the arguments (the numkeys of LMPOP, BLMPOP, SINTERCARD),
     /// not by first/last/step.
     pub const MOVABLE_KEYS: u32 = 1 << 13;
+    /// Not a Redis flag (COMMAND INFO does not show it): O(1) in practice, though Redis does
+    /// not mark it `fast` (SET may free a big old value). Timed in runs like fast commands
+    /// (see [`crate::cmd::timing`]): a clock read costs as much as the command.
+    pub const TIMED_IN_RUNS: u32 = 1 << 14;
 
     /// Names in the order Redis lists them.
     pub const NAMES: &[(u32, &str)] = &[

@@ -39,10 +39,10 @@ use super::spec::*;
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     command("get", 2, READONLY | FAST, ONE_KEY, "string", "Get the value of a key", get),
-    command("set", -3, WRITE | DENYOOM, ONE_KEY, "string", "Set the string value of a key", set),
+    command("set", -3, WRITE | DENYOOM | TIMED_IN_RUNS, ONE_KEY, "string", "Set the string value of a key", set),
     command("setnx", 3, WRITE | DENYOOM | FAST, ONE_KEY, "string", "Set the value of a key, only if the key does not exist", setnx),
-    since(command("setex", 4, WRITE | DENYOOM, ONE_KEY, "string", "Set the value and expiration of a key", setex), "2.0.0"),
-    since(command("psetex", 4, WRITE | DENYOOM, ONE_KEY, "string", "Set the value and expiration in milliseconds of a key", psetex), "2.6.0"),
+    since(command("setex", 4, WRITE | DENYOOM | TIMED_IN_RUNS, ONE_KEY, "string", "Set the value and expiration of a key", setex), "2.0.0"),
+    since(command("psetex", 4, WRITE | DENYOOM | TIMED_IN_RUNS, ONE_KEY, "string", "Set the value and expiration in milliseconds of a key", psetex), "2.6.0"),
     command("getset", 3, WRITE | DENYOOM | FAST, ONE_KEY, "string", "Set the string value of a key and return its old value", getset),
     since(command("getdel", 2, WRITE | FAST, ONE_KEY, "string", "Get the value of a key and delete the key", getdel), "6.2.0"),
     since(command("getex", -2, WRITE | FAST, ONE_KEY, "string", "Get the value of a key and optionally set its expiration", getex), "6.2.0"),

@@ -166,26 +166,34 @@ impl Keyspace {
         }
     }
 
-    /// Starts loading `key`'s entry in database `db` into the cache, for the command after
-    /// the one about to run (see [`Shard::prefetch`]). Skipped when another thread holds
-    /// the shard: it is only a hint.
-    pub fn prefetch(&self, db: usize, key: &[u8]) {
-        let hash = self.hasher.hash_one(key);
+    /// Starts loading the entries of `keys` in database `db` into the cache: the keys of
+    /// the next commands of a pipelined batch, so that their cache misses are paid in
+    /// parallel before the commands run, instead of one after another while they run.
+    ///
+    /// Two stages, staggered by [`PREFETCH_STAGGER`] keys: a key's index slots are
+    /// requested (without locking, see [`IndexHint`]), and once they have had time to
+    /// arrive, the entry they point to (see [`Shard::prefetch`], skipped when another
+    /// thread holds the shard: it is only a hint). At most [`PREFETCH_BATCH`] keys.
+    pub fn prefetch_batch(&self, db: usize, keys: &[&[u8]]) {
         let Some(db) = self.dbs.get(db) else {
             return;
         };
-        let index = shard_index(hash);
-        if let Ok(shard) = db.shards[index].try_lock() {
-            shard.prefetch(hash, &db.hints[index]);
-        }
-    }
-
-    /// Starts loading the index slots that looking `key` up in database `db` reads first,
-    /// without locking: for the command two places ahead (see [`IndexHint`]).
-    pub fn prefetch_index(&self, db: usize, key: &[u8]) {
-        let hash = self.hasher.hash_one(key);
-        if let Some(db) = self.dbs.get(db) {
-            db.hints[shard_index(hash)].prefetch(hash);
+        let keys = &keys[..keys.len().min(PREFETCH_BATCH)];
+        let mut hashes = [0u64; PREFETCH_BATCH];
+        for i in 0..keys.len() + PREFETCH_STAGGER {
+            if let Some(key) = keys.get(i) {
+                let hash = self.hasher.hash_one(key);
+                hashes[i] = hash;
+                db.hints[shard_index(hash)].prefetch(hash);
+            }
+            let Some(earlier) = i.checked_sub(PREFETCH_STAGGER).filter(|&e| e < keys.len()) else {
+                continue;
+            };
+            let hash = hashes[earlier];
+            let index = shard_index(hash);
+            if let Ok(shard) = db.shards[index].try_lock() {
+                shard.prefetch(hash, &db.hints[index]);
+            }
         }
     }
 
@@ -356,6 +364,14 @@ impl Keyspace {
         self.expired_keys.fetch_add(n, Ordering::Relaxed);
     }
 }
+
+/// How many keys of a pipelined batch [`Keyspace::prefetch_batch`] loads at once: about
+/// what a CPU keeps in flight, and enough for `redis-benchmark -P 16`.
+pub const PREFETCH_BATCH: usize = 32;
+
+/// How many keys after requesting a key's index slots its entry is requested: the time to
+/// hash and request 8 keys covers most of a miss to memory.
+const PREFETCH_STAGGER: usize = 8;
 
 fn shard_index(hash: u64) -> usize {
     (hash >> SHARD_SHIFT) as usize & (SHARDS_PER_DB - 1)

@@ -107,7 +107,7 @@ fn prefetch_address(address: usize) {
 }
 
 /// Where a shard's index lies in memory, kept outside the shard's lock so that a command
-/// two places ahead in a pipeline can start loading its key's control bytes and index
+/// some commands ahead in a pipeline can start loading its key's control bytes and index
 /// slots without locking. Only ever used as prefetch addresses: a stale hint (the index
 /// grew, the shard was emptied or swapped since) costs a wasted prefetch, never a wrong
 /// answer, and [`Shard::prefetch`] refreshes it.

@@ -187,7 +187,21 @@ impl RequestParser {
             match self.phase {
                 Phase::Start => match self.cursor.peek(buf) {
                     None => return Ok(false),
-                    Some(b'*') => self.phase = Phase::Count,
+                    Some(b'*') => {
+                        if let Some(len) = self.whole_multibulk(buf, limits) {
+                            // Each argument is split off the buffer itself: one reference
+                            // count per argument and none for the frame.
+                            let mut taken = 0;
+                            for span in self.spans.drain(..) {
+                                buf.advance(span.start - taken);
+                                argv.push(buf.split_to(span.len()).freeze());
+                                taken = span.end;
+                            }
+                            buf.advance(len - taken);
+                            return Ok(true);
+                        }
+                        self.phase = Phase::Count;
+                    }
                     Some(_) => self.phase = Phase::Inline,
                 },
                 Phase::Inline => {
@@ -263,6 +277,31 @@ impl RequestParser {
                 }
             }
         }
+    }
+
+    /// The common case in one pass: a whole multibulk command with plain headers is already
+    /// buffered at the front of `buf`. Returns its length, with its payloads in `spans`.
+    /// Anything else (a partial command, an unusual header, a limit reached) returns None
+    /// and the state machine takes the command from its start, so every error and quirk
+    /// stays decided there.
+    fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> Option<usize> {
+        let (count, mut at) = plain_header(buf, 0, b'*')?;
+        let unauth_cap = limits.auth_required && count > UNAUTH_MAX_ARGS as u64;
+        if count == 0 || count > ARGS_RESERVE_MAX as u64 || unauth_cap {
+            return None;
+        }
+        self.spans.clear();
+        for _ in 0..count {
+            let (len, start) = plain_header(buf, at, b'$')?;
+            let unauth_cap = limits.auth_required && len > UNAUTH_MAX_BULK_LEN;
+            if len > limits.max_bulk_len || unauth_cap {
+                return None;
+            }
+            let end = start.checked_add(usize::try_from(len).ok()?)?;
+            at = end.checked_add(2).filter(|&next| next <= buf.len())?;
+            self.spans.push(start..end);
+        }
+        Some(at)
     }
 
     /// No line end yet: wait for more bytes, unless the line already holds more than Redis
@@ -424,6 +463,31 @@ impl Cursor {
             .saturating_add(2)
             .saturating_sub(have)
     }
+}
+
+/// A complete `<kind><digits>\r` header line at `at`, plus the unchecked byte after it, whose
+/// digits are what `string2ll` reads the same way (1 to 18 digits, no sign, no leading zero):
+/// the number and where the line ends. None for anything else, including an incomplete line.
+fn plain_header(buf: &[u8], at: usize, kind: u8) -> Option<(u64, usize)> {
+    let line = buf.get(at..)?;
+    if line.first() != Some(&kind) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    let mut cr = 1;
+    while *line.get(cr)? != b'\r' {
+        let digit = line[cr].wrapping_sub(b'0');
+        if digit > 9 || cr > 18 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+        cr += 1;
+    }
+    let leading_zero = line[1] == b'0' && cr > 2;
+    if cr == 1 || leading_zero || cr + 1 >= line.len() {
+        return None;
+    }
+    Some((value, at + cr + 2))
 }
 
 /// One argument of an inline command: a slice of the frame while its bytes appear in it
@@ -643,30 +707,35 @@ pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
     Some(words.into_iter().map(|w| w.into_bytes(&frame)).collect())
 }
 
-/// Prefetch hints for the first `N` commands at the start of `input` (the ones after the
-/// command being executed): the second argument of each (the key, for most commands), if
-/// it has arrived. Deliberately lax (no limits, no `string2ll` rules): a wrong guess only
-/// costs a wasted prefetch, and the real parse still judges every byte.
-pub fn peek_keys<const N: usize>(input: &[u8]) -> [Option<&[u8]>; N] {
-    let mut keys = [None; N];
+/// Prefetch hints for the commands at the start of `input`: the second argument of each
+/// (the key, for most commands), put into `keys` in order. Returns how many commands were
+/// walked over whole (at most `keys.len()`) and how many keys were found; a command cut
+/// short still gives its key if that has arrived. Deliberately lax (no limits, no
+/// `string2ll` rules): a wrong guess only costs a wasted prefetch, and the real parse still
+/// judges every byte.
+pub fn peek_keys<'a>(input: &'a [u8], keys: &mut [&'a [u8]]) -> (usize, usize) {
+    let (mut walked, mut found) = (0, 0);
     let mut rest = input;
-    for key in keys.iter_mut() {
+    // `found <= walked + 1 <= keys.len()` below, so `keys[found]` is in bounds.
+    while walked < keys.len() {
         let Some((count, mut args)) = peek_header(rest, b'*') else {
             break;
         };
         // Every argument takes at least 4 bytes: the loop ends with the input.
         for i in 0..count {
             let Some((arg, after)) = peek_bulk(args) else {
-                return keys;
+                return (walked, found);
             };
             if i == 1 {
-                *key = Some(arg);
+                keys[found] = arg;
+                found += 1;
             }
             args = after;
         }
         rest = args;
+        walked += 1;
     }
-    keys
+    (walked, found)
 }
 
 /// A `$<len>` line and its payload: the payload and what follows its CRLF.
@@ -1183,6 +1252,44 @@ mod tests {
         }
     }
 
+    /// Whole commands take the one-pass path, byte-by-byte delivery the state machine:
+    /// headers at the edges of the one-pass path must end the same way in both.
+    #[test]
+    fn edge_headers_parse_the_same_whole_and_in_pieces() {
+        let many_args = format!("*1025\r\n{}", "$1\r\nx\r\n".repeat(1025));
+        let long_bulk = format!("*2\r\n$4\r\nECHO\r\n$16385\r\n{}\r\n", "x".repeat(16385));
+        for input in [
+            &b"*1\rX$4\rYPING\r\n"[..],
+            b"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n",
+            b"*2\r\n$4\r\nECHO\r\n$01\r\nx\r\n",
+            b"*01\r\n$4\r\nPING\r\n",
+            b"*2\r\n$4\r\nECHO\r\n$-1\r\n",
+            b"*2\r\n$4\r\nECHO\r\n$+1\r\nx\r\n",
+            b"*1\r\n$0000000000000000004\r\nPING\r\n",
+            b"*1\r\n$1000000000000000000\r\nPING\r\n",
+            b"*2\r\n$4\r\nECHO\r\n$1\r\n\0\r\n",
+            b"*1\r\n$4\r\nPI\0G\r\n",
+            b"*1\r\n$4\0\r\nPING\r\n",
+            b"*11\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n\
+              $1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n",
+            many_args.as_bytes(),
+            long_bulk.as_bytes(),
+        ] {
+            let small_bulks = ParseLimits {
+                max_bulk_len: 3,
+                ..ParseLimits::default()
+            };
+            for limits in [ParseLimits::default(), AUTH, small_bulks] {
+                let whole = parse_with(input, &limits);
+                let split = parse_in_pieces(input, 1, &limits);
+                assert_eq!(split.commands, whole.commands, "{input:?}");
+                assert_eq!(split.error, whole.error, "{input:?}");
+            }
+        }
+        assert_eq!(parse(b"*1\rX$4\rYPING\r\n").commands, [args(&[b"PING"])]);
+        assert_eq!(parse(many_args.as_bytes()).commands[0].len(), 1025);
+    }
+
     #[test]
     fn huge_declared_lengths_allocate_nothing_up_front() {
         let (mut parser, mut argv) = (RequestParser::new(), Vec::new());
@@ -1328,26 +1435,39 @@ mod tests {
     }
 
     fn peek_key1(input: &[u8]) -> Option<&[u8]> {
-        peek_keys::<1>(input)[0]
+        let mut keys = [&[][..]; 1];
+        let (_, found) = peek_keys(input, &mut keys);
+        (found == 1).then_some(keys[0])
+    }
+
+    /// The keys `peek_keys` finds with room for `room`, and how many commands it walked.
+    fn peeked(input: &[u8], room: usize) -> (usize, Vec<&[u8]>) {
+        let mut keys = vec![&[][..]; room];
+        let (walked, found) = peek_keys(input, &mut keys);
+        keys.truncate(found);
+        (walked, keys)
     }
 
     #[test]
     fn peek_keys_finds_the_second_argument_of_the_next_commands() {
         let get = |key: &str| format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
         let two = format!("{}{}", get("a"), get("bc"));
-        assert_eq!(
-            peek_keys(two.as_bytes()),
-            [Some(&b"a"[..]), Some(&b"bc"[..])]
-        );
+        assert_eq!(peeked(two.as_bytes(), 4), (2, vec![&b"a"[..], b"bc"]));
         let cut = &two.as_bytes()[..two.len() - 3];
-        assert_eq!(peek_keys(cut), [Some(&b"a"[..]), None]);
+        assert_eq!(peeked(cut, 4), (1, vec![&b"a"[..]]));
         let ping_first = format!("*1\r\n$4\r\nPING\r\n{}", get("a"));
-        assert_eq!(peek_keys(ping_first.as_bytes()), [None, Some(&b"a"[..])]);
+        assert_eq!(peeked(ping_first.as_bytes(), 4), (2, vec![&b"a"[..]]));
         let three = format!("{two}{}", get("d"));
         assert_eq!(
-            peek_keys(three.as_bytes()),
-            [Some(&b"a"[..]), Some(&b"bc"[..]), Some(&b"d"[..])]
+            peeked(three.as_bytes(), 4),
+            (3, vec![&b"a"[..], b"bc", b"d"])
         );
+        // No more commands than there is room for.
+        assert_eq!(peeked(three.as_bytes(), 2), (2, vec![&b"a"[..], b"bc"]));
+        // The key of a command still arriving counts, the command does not.
+        let set_cut = format!("{}*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nva", get("a"));
+        assert_eq!(peeked(set_cut.as_bytes(), 4), (1, vec![&b"a"[..], b"k"]));
+        assert_eq!(peeked(set_cut.as_bytes(), 1), (1, vec![&b"a"[..]]));
     }
 
     #[test]

@@ -59,10 +59,9 @@ pub struct Client {
     pub pending_reply: usize,
     /// The argv being executed (CLIENT LIST `argv-mem` for the client asking).
     pub argv_bytes: usize,
-    /// Wall-clock microseconds at the end of the last command of this batch, which is
-    /// where the next command starts: one clock read per command. The connection clears
-    /// it whenever it waits (read, write, BLPOP, DEBUG SLEEP).
-    pub clock_us: Option<u64>,
+    /// Times this connection's commands for INFO commandstats. The connection settles it
+    /// before it waits and tells it when it waited (read, write, BLPOP, DEBUG SLEEP).
+    pub clock: crate::cmd::timing::CommandClock,
     /// Wall-clock milliseconds when the running command started: the time its deadlines
     /// are compared against (like Redis' command time snapshot). 0 before any command.
     pub command_ms: i64,
@@ -112,7 +111,7 @@ impl Client {
             query_buffer: (0, 0),
             pending_reply: 0,
             argv_bytes: 0,
-            clock_us: None,
+            clock: Default::default(),
             command_ms: 0,
             master_link: false,
             repl: Default::default(),

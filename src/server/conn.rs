@@ -17,6 +17,7 @@ use super::io::Socket;
 use super::output_limit::{self, OutputGuard};
 use super::state::{Server, Stats};
 use crate::cmd::{self, Ctx};
+use crate::db::keyspace::PREFETCH_BATCH;
 use crate::repl::master::{serve_replica, Ended};
 use crate::resp::{ParseLimits, Reply, RequestParser};
 
@@ -103,7 +104,12 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
     loop {
         // Execute every complete command already received.
         client.query_buffer = (input.len(), input.capacity() - input.len());
+        // Commands at the front of `input` whose keys are already being loaded.
+        let mut prefetched = 0;
         loop {
+            if prefetched == 0 {
+                prefetched = prefetch_ahead(server, client.db, &input);
+            }
             let limits = ParseLimits {
                 max_bulk_len: server.config.hot.proto_max_bulk_len.load(Ordering::Relaxed),
                 auth_required: client
@@ -113,16 +119,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                 Ok(true) => {
                     client.argv_bytes = argv.iter().map(|a: &Bytes| a.len()).sum();
                     client.pending_reply = reply.len();
-                    // The next commands of a pipelined batch are (usually) already here:
-                    // their keys' cache misses overlap with this command's work, in two
-                    // stages (the index two commands ahead, the entry one ahead).
-                    let [next, after] = crate::resp::parse::peek_keys(&input);
-                    if let Some(key) = after {
-                        server.keyspace.prefetch_index(client.db, key);
-                    }
-                    if let Some(key) = next {
-                        server.keyspace.prefetch(client.db, key);
-                    }
+                    prefetched = prefetched.saturating_sub(1);
                     let mut mark = reply.len();
                     let mut ctx = Ctx {
                         server,
@@ -133,7 +130,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     if client.blocked.is_some() {
                         // Replies so far go out first: a blocked client may wait for long.
                         if let Err(stop) =
-                            flush(socket, &mut reply, server, &handle, &mut output).await
+                            flush(socket, &mut reply, server, client, &mut output).await
                         {
                             return stop;
                         }
@@ -143,7 +140,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         if let Err(stop) = or_killed(&handle, waited).await {
                             return stop;
                         }
-                        client.clock_us = None;
+                        client.clock.waited();
                     }
                     if client.replies_suppressed() {
                         reply.buf.truncate(mark);
@@ -154,7 +151,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     if let Some(request) = client.repl.wait.take() {
                         // WAIT: earlier replies go out first, then the count when known.
                         if let Err(stop) =
-                            flush(socket, &mut reply, server, &handle, &mut output).await
+                            flush(socket, &mut reply, server, client, &mut output).await
                         {
                             return stop;
                         }
@@ -163,12 +160,12 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                             Ok(count) => reply.int(count as i64),
                             Err(stop) => return stop,
                         }
-                        client.clock_us = None;
+                        client.clock.waited();
                     }
                     if let Some(sync) = client.repl.sync.take() {
                         // PSYNC/SYNC: this connection now feeds a replica.
                         if let Err(stop) =
-                            flush(socket, &mut reply, server, &handle, &mut output).await
+                            flush(socket, &mut reply, server, client, &mut output).await
                         {
                             return stop;
                         }
@@ -180,10 +177,11 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     }
                     if let Some(pause) = client.sleep.take() {
                         // DEBUG SLEEP: only this connection waits.
+                        client.clock.before_wait(server);
                         if let Err(stop) = or_killed(&handle, tokio::time::sleep(pause)).await {
                             return stop;
                         }
-                        client.clock_us = None;
+                        client.clock.waited();
                     }
                     let limit = server.config.hot.output_limit.load();
                     if output.over_limit(limit, reply.len()) {
@@ -191,16 +189,16 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                         return Stop::Gone;
                     }
                     if client.close_after_reply {
-                        let _ = flush(socket, &mut reply, server, &handle, &mut output).await;
+                        let _ = flush(socket, &mut reply, server, client, &mut output).await;
                         return Stop::Gone;
                     }
                     if reply.len() >= FLUSH_REPLY_AT {
                         if let Err(stop) =
-                            flush(socket, &mut reply, server, &handle, &mut output).await
+                            flush(socket, &mut reply, server, client, &mut output).await
                         {
                             return stop;
                         }
-                        client.clock_us = None;
+                        client.clock.waited();
                     }
                 }
                 Ok(false) => break,
@@ -214,12 +212,12 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     let text = error.reply_bytes();
                     cmd::count_error(server, text.strip_prefix(b"-").unwrap_or(&text));
                     reply.error(text);
-                    let _ = flush(socket, &mut reply, server, &handle, &mut output).await;
+                    let _ = flush(socket, &mut reply, server, client, &mut output).await;
                     return Stop::Gone;
                 }
             }
         }
-        if let Err(stop) = flush(socket, &mut reply, server, &handle, &mut output).await {
+        if let Err(stop) = flush(socket, &mut reply, server, client, &mut output).await {
             return stop;
         }
 
@@ -237,7 +235,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
         };
         // One clock read: the client's last interaction and the first command's start.
         let now = cmd::clock_us();
-        client.clock_us = Some(now);
+        client.clock.start_run_at(now);
         handle.touch_at((now / 1000) as i64);
         Stats::add(&stats.net_input_bytes, n as u64);
         let limit = server.config.hot.query_buffer_limit.load(Ordering::Relaxed);
@@ -251,6 +249,18 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
             return Stop::Gone;
         }
     }
+}
+
+/// Starts loading the keys of the pipelined commands at the front of `input` into the
+/// cache (see [`crate::db::Keyspace::prefetch_batch`]); returns how many commands that covers. A lone
+/// command gains nothing: its own lookup comes next.
+fn prefetch_ahead(server: &Server, db: usize, input: &[u8]) -> usize {
+    let mut keys = [&[][..]; PREFETCH_BATCH];
+    let (walked, found) = crate::resp::parse::peek_keys(input, &mut keys);
+    if walked > 1 {
+        server.keyspace.prefetch_batch(db, &keys[..found]);
+    }
+    walked
 }
 
 /// Reads more input. A MONITOR connection forwards its feed while the read is pending.
@@ -333,7 +343,7 @@ async fn wait_while_blocked(
         .fetch_or(client::FLAG_BLOCKED, Ordering::Relaxed);
     client.reprocessing = true;
     loop {
-        client.clock_us = None;
+        client.clock.waited();
         let mut ctx = Ctx {
             server,
             client: &mut *client,
@@ -380,14 +390,17 @@ impl Drop for Registration<'_> {
 }
 
 /// Writes the pending replies; a write kept over the soft output limit for its seconds
-/// closes the client.
+/// closes the client. The commands run so far are counted first (see
+/// [`crate::cmd::timing`]).
 async fn flush<S: Socket>(
     socket: &S,
     reply: &mut Reply,
     server: &Server,
-    handle: &ClientHandle,
+    client: &mut Client,
     output: &mut OutputGuard,
 ) -> Result<(), Stop> {
+    client.clock.before_wait(server);
+    let handle = &client.handle;
     if reply.is_empty() {
         return Ok(());
     }

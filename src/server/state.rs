@@ -167,11 +167,17 @@ impl CommandStats {
 
     /// A command ran for `usec` microseconds; `failed` when it replied with an error.
     pub fn record(&self, position: u32, usec: u64, failed: bool) {
+        self.record_many(position, 1, usec, u64::from(failed));
+    }
+
+    /// `calls` runs of one command took `usec` in all, and `failed` of them replied with
+    /// an error.
+    pub fn record_many(&self, position: u32, calls: u64, usec: u64, failed: u64) {
         if let Some(c) = self.get(position) {
-            c.calls.fetch_add(1, Ordering::Relaxed);
+            c.calls.fetch_add(calls, Ordering::Relaxed);
             c.usec.fetch_add(usec, Ordering::Relaxed);
-            if failed {
-                c.failed_calls.fetch_add(1, Ordering::Relaxed);
+            if failed > 0 {
+                c.failed_calls.fetch_add(failed, Ordering::Relaxed);
             }
         }
     }

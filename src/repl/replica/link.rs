@@ -359,7 +359,8 @@ fn apply(server: &Server, client: &mut Client, reply: &mut Reply, argv: &[Bytes]
     // Nothing from a master waits: blocking forms arrive rewritten, DEBUG SLEEP is moot.
     client.blocked = None;
     client.sleep = None;
-    client.clock_us = None;
+    client.clock.before_wait(server);
+    client.clock.waited();
 }
 
 /// What the link reads the master's bytes from and writes its own to: a [`TcpStream`],
