@@ -126,6 +126,45 @@ fn lookup_with_position(name: &[u8]) -> Option<(&'static CommandSpec, u32)> {
         .copied()
 }
 
+/// The last two command names a connection sent, as sent, and what they resolved to: a
+/// pipeline mostly repeats one or two commands, and comparing a few bytes costs less than
+/// lowercasing and hashing them.
+#[derive(Debug, Default)]
+pub struct RecentCommands {
+    recent: [Option<Recent>; 2],
+    /// Which entry the next new name replaces.
+    next: usize,
+}
+
+#[derive(Debug)]
+struct Recent {
+    name: [u8; 16],
+    len: usize,
+    found: (&'static CommandSpec, u32),
+}
+
+impl RecentCommands {
+    /// Like [`lookup`], with the table position.
+    fn lookup(&mut self, name: &[u8]) -> Option<(&'static CommandSpec, u32)> {
+        let same = |r: &&Recent| r.name.get(..r.len) == Some(name);
+        if let Some(recent) = self.recent.iter().flatten().find(same) {
+            return Some(recent.found);
+        }
+        let found = lookup_with_position(name)?;
+        if name.len() <= 16 {
+            let mut recent = Recent {
+                name: [0; 16],
+                len: name.len(),
+                found,
+            };
+            recent.name[..name.len()].copy_from_slice(name);
+            self.recent[self.next] = Some(recent);
+            self.next = 1 - self.next;
+        }
+        Some(found)
+    }
+}
+
 /// A subcommand of `parent` (at `position`) by name, with its own position.
 fn lookup_subcommand(
     parent: &'static CommandSpec,
@@ -303,8 +342,8 @@ pub fn quote(arg: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The command `argv` names, checked for arity and authentication, or the error reply.
-fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rejection> {
-    let Some((spec, position)) = lookup_with_position(&argv[0]) else {
+fn resolve(ctx: &mut Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rejection> {
+    let Some((spec, position)) = ctx.client.recent_commands.lookup(&argv[0]) else {
         return Err(Rejection {
             message: unknown_command_message(argv),
             position: None,
@@ -451,6 +490,27 @@ mod tests {
         assert_eq!(lookup(b"GeT").unwrap().name, "get");
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn recent_commands_resolve_as_the_table_does() {
+        let mut recent = RecentCommands::default();
+        let position = |name: &str| lookup_with_position(name.as_bytes()).map(|(_, p)| p);
+        for name in [
+            "GET", "set", "GET", "set", "Get", "hset", "GET", "nosuch", "set",
+        ] {
+            let found = recent.lookup(name.as_bytes()).map(|(_, p)| p);
+            assert_eq!(found, position(name), "{name}");
+        }
+        // Names are kept as sent: `Get` is another entry than `GET`, both right.
+        let long = "a-command-name-longer-than-16";
+        assert_eq!(recent.lookup(long.as_bytes()).map(|(_, p)| p), None);
+        assert_eq!(recent.lookup(b"GET").map(|(_, p)| p), position("get"));
+        assert!(recent
+            .recent
+            .iter()
+            .flatten()
+            .any(|r| &r.name[..r.len] == b"GET"));
     }
 
     #[test]

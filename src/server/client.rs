@@ -62,6 +62,8 @@ pub struct Client {
     /// Times this connection's commands for INFO commandstats. The connection settles it
     /// before it waits and tells it when it waited (read, write, BLPOP, DEBUG SLEEP).
     pub clock: crate::cmd::timing::CommandClock,
+    /// The commands this connection sent last, looked up without hashing.
+    pub recent_commands: crate::cmd::RecentCommands,
     /// Wall-clock milliseconds when the running command started: the time its deadlines
     /// are compared against (like Redis' command time snapshot). 0 before any command.
     pub command_ms: i64,
@@ -112,6 +114,7 @@ impl Client {
             pending_reply: 0,
             argv_bytes: 0,
             clock: Default::default(),
+            recent_commands: Default::default(),
             command_ms: 0,
             master_link: false,
             repl: Default::default(),
