@@ -620,7 +620,7 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "zadd" => &["RW update"],
         "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => &["RW delete"],
         "zpopmin" | "zpopmax" => &["RW access delete"],
-        "zrangestore" => &["OW update", "RO access"],
+        "zrangestore" | "zunionstore" | "zinterstore" | "zdiffstore" => &["OW update", "RO access"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
         | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"
         | "smismember" | "sinter" | "sunion" | "sdiff" | "sintercard" => &["RO access"],

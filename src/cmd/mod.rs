@@ -26,6 +26,7 @@ pub mod spec;
 pub mod string;
 pub mod zrange;
 pub mod zset;
+pub mod zset_algebra;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -62,6 +63,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set_algebra::COMMANDS,
     hash::COMMANDS,
     zset::COMMANDS,
+    zset_algebra::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,
@@ -380,9 +382,15 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
 /// step, or by parsing for movable keys (LMPOP's numkeys). Empty when there are none.
 pub fn key_positions<A: AsRef<[u8]>>(spec: &CommandSpec, argv: &[A]) -> Vec<usize> {
     if spec.has(spec::MOVABLE_KEYS) {
-        // numkeys, then that many keys: BLMPOP has its timeout first.
-        let numkeys_at = if spec.name == "blmpop" { 2 } else { 1 };
-        return args::numkeys_range(argv, numkeys_at).map_or_else(Vec::new, Iterator::collect);
+        // numkeys, then that many keys: BLMPOP and BZMPOP have their timeout first, the
+        // Z*STORE forms their destination (the table's one fixed key).
+        let (fixed, numkeys_at) = match spec.name {
+            "blmpop" | "bzmpop" => (None, 2),
+            _ if spec.keys.0 > 0 => (Some(spec.keys.0 as usize), spec.keys.1 as usize + 1),
+            _ => (None, 1),
+        };
+        return args::numkeys_range(argv, numkeys_at)
+            .map_or_else(Vec::new, |keys| fixed.into_iter().chain(keys).collect());
     }
     let (first, last, step) = spec.keys;
     let argc = argv.len() as i32;

@@ -21,11 +21,10 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::zset::{read_zset, reply_members, write_zset};
+use super::zset::{read_zset, reply_members, store_result, write_zset};
 use super::{args, errors, Collection, Ctx};
 use crate::db::hash::Limits;
 use crate::db::zset::ZSet;
-use crate::db::Value;
 
 const NOT_A_FLOAT: &str = "ERR min or max is not a float";
 const NOT_A_LEX_ITEM: &str = "ERR min or max not valid string range item";
@@ -370,21 +369,7 @@ pub fn zrangestore(ctx: &mut Ctx, argv: &[Bytes]) {
         }
         None => None,
     };
-    let mut target = guard.key(0);
-    let (len, changed) = match stored.filter(|z| !z.is_empty()) {
-        Some(zset) => {
-            let len = zset.len();
-            target.set(Value::ZSet(zset), false, now);
-            (len, true)
-        }
-        None => (0, target.remove(now).is_some()),
-    };
-    if changed {
-        ctx.propagate(argv);
-    }
-    drop(guard);
-    crate::persist::dirty::changed(changed.into());
-    ctx.reply.int(len as i64);
+    store_result(ctx, guard, stored, now, argv);
 }
 
 pub fn zcount(ctx: &mut Ctx, argv: &[Bytes]) {

@@ -22,7 +22,9 @@ use super::keys::{parse_cursor, reply_scan_pairs};
 use super::{args, errors, pick, Collection, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::Limits;
+use crate::db::keyspace::KeysGuard;
 use crate::db::zset::ZSet;
+use crate::db::Value;
 
 use crate::num::{d2string, format_double};
 use crate::resp::Reply;
@@ -83,6 +85,36 @@ pub(super) fn write_zset<R>(
 ) -> Option<Option<R>> {
     let limits = Limits::from_config(&ctx.server.config, "zset");
     ctx.write_typed(&argv[1], create, |ctx, zset| write(ctx, zset, limits))
+}
+
+/// The end of every sorted set *STORE: `result` replaces the destination (the guard's key
+/// 0; its TTL goes), or deletes it when empty or None; replicas get `argv` when the
+/// destination changed, and clients blocked on it are woken. Replies the stored size.
+pub(super) fn store_result(
+    ctx: &mut Ctx,
+    mut guard: KeysGuard,
+    result: Option<ZSet>,
+    now: i64,
+    argv: &[Bytes],
+) {
+    let mut target = guard.key(0);
+    let (len, changed) = match result.filter(|z| !z.is_empty()) {
+        Some(zset) => {
+            let len = zset.len();
+            target.set(Value::ZSet(zset), false, now);
+            (len, true)
+        }
+        None => (0, target.remove(now).is_some()),
+    };
+    if changed {
+        ctx.propagate(argv);
+    }
+    drop(guard);
+    if len > 0 {
+        ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+    }
+    crate::persist::dirty::changed(changed.into());
+    ctx.reply.int(len as i64);
 }
 
 /// A score as Redis 7.0's addReplyDouble writes it.
