@@ -619,7 +619,9 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "zcard" => &["RO"],
         "zadd" => &["RW update"],
         "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => &["RW delete"],
-        "zpopmin" | "zpopmax" => &["RW access delete"],
+        "zpopmin" | "zpopmax" | "zmpop" | "bzmpop" | "bzpopmin" | "bzpopmax" => {
+            &["RW access delete"]
+        }
         "zrangestore" | "zunionstore" | "zinterstore" | "zdiffstore" => &["OW update", "RO access"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
         | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"

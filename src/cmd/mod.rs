@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod bitmap;
+mod blocking;
 pub mod connection;
 pub mod docs;
 pub mod expire;
@@ -27,6 +28,7 @@ pub mod string;
 pub mod zrange;
 pub mod zset;
 pub mod zset_algebra;
+pub mod zset_pop;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -64,6 +66,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     zset::COMMANDS,
     zset_algebra::COMMANDS,
+    zset_pop::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,

@@ -1,4 +1,5 @@
-//! Sorted set commands on single members (ranges are in `zrange`).
+//! Sorted set commands on single members (ranges are in `zrange`, pops in `zset_pop`,
+//! several keys in `zset_algebra`).
 //!
 //! ```text
 //! ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
@@ -9,7 +10,6 @@
 //! ZCARD key                                :<members>
 //! ZSCORE key member | ZMSCORE key member [member ...]   scores, null bulks when missing
 //! ZRANK key member | ZREVRANK key member   :<0-based rank>, or a null bulk
-//! ZPOPMIN key [count] | ZPOPMAX key [count]   *<member, score, ...> lowest / highest
 //! ZRANDMEMBER key [count [WITHSCORES]]     as SRANDMEMBER, with scores when asked
 //! ZSCAN key cursor [MATCH pattern] [COUNT count]   *2 $0 *<member, score, ...>: all at once
 //! ```
@@ -59,8 +59,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     since(command("zremrangebyrank", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set within the given indexes", zremrangebyrank), "2.0.0"),
     since(command("zremrangebyscore", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set within the given scores", zremrangebyscore), "1.2.0"),
     since(command("zremrangebylex", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set between the given lexicographical range", zremrangebylex), "2.8.9"),
-    since(command("zpopmin", -2, WRITE | FAST, ONE_KEY, "sorted-set", "Remove and return members with the lowest scores in a sorted set", zpopmin), "5.0.0"),
-    since(command("zpopmax", -2, WRITE | FAST, ONE_KEY, "sorted-set", "Remove and return members with the highest scores in a sorted set", zpopmax), "5.0.0"),
     since(command("zrandmember", -2, READONLY, ONE_KEY, "sorted-set", "Get one or multiple random elements from a sorted set", zrandmember), "6.2.0"),
     since(command("zscan", -3, READONLY, ONE_KEY, "sorted-set", "Incrementally iterate sorted sets elements and associated scores", zscan), "2.8.0"),
 ];
@@ -265,6 +263,9 @@ fn add(ctx: &mut Ctx, argv: &[Bytes], options: AddOptions, at: usize) {
         Some(Some(Ok(counts))) => counts,
     };
     crate::persist::dirty::changed(added + updated);
+    if added > 0 {
+        ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+    }
     match (options.incr, last) {
         (true, Some(score)) => reply_score(ctx.reply, score),
         (true, None) => ctx.reply.null(),
@@ -346,55 +347,6 @@ pub fn zrank(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn zrevrank(ctx: &mut Ctx, argv: &[Bytes]) {
     rank(ctx, argv, true);
-}
-
-/// ZPOPMIN and ZPOPMAX.
-fn pop(ctx: &mut Ctx, argv: &[Bytes], highest: bool) {
-    let count = match argv {
-        [_, _] => 1,
-        // Redis' getPositiveLongFromObjectOrReply: one error for both kinds of bad count.
-        [_, _, count] => match args::parse_i64(count).and_then(|n| usize::try_from(n).ok()) {
-            Some(n) => n,
-            None => {
-                return ctx
-                    .reply
-                    .error("ERR value is out of range, must be positive")
-            }
-        },
-        _ => return ctx.reply.error(errors::SYNTAX),
-    };
-    let popped = write_zset(ctx, argv, false, |ctx, zset, _| {
-        let take = count.min(zset.len());
-        let copy = |(m, s): (&[u8], f64)| (Bytes::copy_from_slice(m), s);
-        let popped: Vec<(Bytes, f64)> = if highest {
-            let skip = zset.len() - take;
-            let mut last: Vec<_> = zset.iter().skip(skip).map(copy).collect();
-            last.reverse();
-            last
-        } else {
-            zset.iter().take(take).map(copy).collect()
-        };
-        for (member, _) in &popped {
-            zset.remove(member);
-        }
-        ctx.propagate_changes(argv, popped.len());
-        popped
-    });
-    let Some(popped) = popped else {
-        return;
-    };
-    let popped = popped.unwrap_or_default();
-    crate::persist::dirty::changed(popped.len() as u64);
-    let members: Vec<(&[u8], f64)> = popped.iter().map(|(m, s)| (&m[..], *s)).collect();
-    reply_members(ctx.reply, &members, true);
-}
-
-pub fn zpopmin(ctx: &mut Ctx, argv: &[Bytes]) {
-    pop(ctx, argv, false);
-}
-
-pub fn zpopmax(ctx: &mut Ctx, argv: &[Bytes]) {
-    pop(ctx, argv, true);
 }
 
 pub fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) {
