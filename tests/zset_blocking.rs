@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{redis_server_available, Server};
+use common::{multibulk, redis_server_available, Server};
 
 /// Long enough for a blocked command to be seen waiting.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -90,21 +90,37 @@ fn two_waiters_share_the_members_of_one_zadd(srv: &mut Server) {
 }
 
 /// Redis serves blocked clients after the whole EXEC: what a transaction adds and takes
-/// away again is never popped.
+/// away again is never popped, whether the waiter blocked long before (woken by the
+/// ZADD) or has only just blocked (the transaction is pipelined as soon as INFO counts
+/// the waiter, while it may still be checking its keys).
 fn a_transaction_that_adds_and_removes_serves_nobody(srv: &mut Server) {
-    let mut blocked = srv.client();
-    let mut c = srv.client();
-    blocked.send_cmd(&["BZPOPMIN", "z", "0"]);
-    blocked.expect_silence(SETTLE);
-    c.expect(&["MULTI"], "+OK\r\n");
-    c.expect(&["ZADD", "z", "0", "foo"], "+QUEUED\r\n");
-    c.expect(&["DEL", "z"], "+QUEUED\r\n");
-    c.expect(&["SET", "z", "foo"], "+QUEUED\r\n");
-    c.expect(&["EXEC"], "*3\r\n:1\r\n:1\r\n+OK\r\n");
-    blocked.expect_silence(SETTLE);
-    c.expect(&["DEL", "z"], ":1\r\n");
-    c.expect(&["ZADD", "z", "1", "bar"], ":1\r\n");
-    blocked.expect_reply("*3\r\n$1\r\nz\r\n$3\r\nbar\r\n$1\r\n1\r\n");
+    let transaction: [&[&str]; 5] = [
+        &["MULTI"],
+        &["ZADD", "z", "0", "foo"],
+        &["DEL", "z"],
+        &["SET", "z", "foo"],
+        &["EXEC"],
+    ];
+    let pipelined: Vec<u8> = transaction.iter().flat_map(|c| multibulk(c)).collect();
+    for settle in [Duration::ZERO, SETTLE] {
+        let mut blocked = srv.client();
+        let mut c = srv.client();
+        blocked.send_cmd(&["BZMPOP", "0", "1", "z", "MIN"]);
+        common::wait_for(Duration::from_secs(5), "the client to block", || {
+            (srv.info("clients", "blocked_clients") == "1").then_some(())
+        });
+        std::thread::sleep(settle);
+        c.send(&pipelined);
+        for _ in 0..4 {
+            c.read_reply();
+        }
+        assert_eq!(c.read_reply(), b"*3\r\n:1\r\n:1\r\n+OK\r\n");
+        blocked.expect_silence(SETTLE);
+        c.expect(&["DEL", "z"], ":1\r\n");
+        c.expect(&["ZADD", "z", "1", "bar"], ":1\r\n");
+        blocked.expect_reply("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$3\r\nbar\r\n$1\r\n1\r\n");
+        c.expect(&["DEL", "z"], ":0\r\n");
+    }
 }
 
 fn blocking_zset_pops_time_out_with_a_null_array(srv: &mut Server) {

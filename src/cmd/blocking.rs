@@ -34,6 +34,14 @@ pub(super) fn woken(ctx: &Ctx) -> bool {
     ctx.client.reprocessing
 }
 
+/// For a blocked client's retry, the turn of EXEC (see `Watches::exec_turn`): a retry
+/// never sees the middle of a transaction, as Redis serves blocked clients only between
+/// commands. None, no wait, for a first run.
+pub(super) fn retry_turn<'s>(ctx: &Ctx<'s>) -> Option<std::sync::MutexGuard<'s, ()>> {
+    let server = ctx.server;
+    woken(ctx).then(|| server.keyspace.watches.exec_turn())
+}
+
 /// The arguments of LMPOP, ZMPOP and their blocking forms.
 pub(super) struct Mpop {
     /// Where the keys are in argv.
@@ -137,6 +145,7 @@ pub(super) fn pop_first<'k, T: Collection, E>(
     take: impl FnOnce(&mut T, usize) -> Vec<E>,
 ) -> Popped<'k, E> {
     let now = ctx.now_ms();
+    let _turn = retry_turn(ctx);
     for key in keys {
         let mut guard = ctx.lock(key);
         let pos = match guard.find_live_of(now, |v| T::of(v).is_some()) {

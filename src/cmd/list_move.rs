@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::blocking::{block, finish, parse_mpop, parse_timeout, pop_first, woken, Popped};
+use super::blocking::{
+    block, finish, parse_mpop, parse_timeout, pop_first, retry_turn, woken, Popped,
+};
 use super::list::{find_list, list_at};
 use super::{args, errors, Ctx};
 use crate::db::{Value, WrongType};
@@ -98,6 +100,7 @@ fn move_element(
 ) {
     let (db, now, server) = (ctx.client.db, ctx.now_ms(), ctx.server);
     let (source, destination) = (&argv[1][..], &argv[2][..]);
+    let _turn = retry_turn(ctx);
     let mut guard = server
         .keyspace
         .lock_keys(&[(db, source), (db, destination)]);

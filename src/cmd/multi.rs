@@ -82,7 +82,6 @@ pub fn exec(ctx: &mut Ctx, _argv: &[Bytes]) {
         return ctx.reply.null_array();
     }
     ctx.reply.array(transaction.queued.len());
-    let _wakes = server.blocked.defer_wakes();
     ctx.client.in_exec = true;
     for argv in &transaction.queued {
         execute(ctx, argv);

@@ -5,23 +5,13 @@
 //! adds data to a key wakes everyone registered under it; each retries, and the losers
 //! of a race simply sleep again. `Notify` keeps a wake-up that arrives between the
 //! retry and the sleep, so none is lost, and it works across the worker threads.
-//!
-//! Inside EXEC the wake-ups wait for the end of the transaction, as Redis serves blocked
-//! clients only after the whole command: a waiter never sees what a transaction adds and
-//! takes away again (MULTI, ZADD k, DEL k, EXEC).
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use hashbrown::HashMap;
 use tokio::sync::Notify;
-
-thread_local! {
-    /// Keys made ready by the transaction this thread is running, woken at its end.
-    static DEFERRED: RefCell<Option<Vec<(usize, Bytes)>>> = const { RefCell::new(None) };
-}
 
 /// Waiters by (database, key).
 type Waiters = HashMap<(usize, Bytes), Vec<Arc<Notify>>>;
@@ -71,20 +61,9 @@ impl BlockedClients {
         self.clients.load(Ordering::Relaxed)
     }
 
-    /// Wakes every client blocked on `key` of database `db` (at the end of the running
-    /// transaction, if any).
+    /// Wakes every client blocked on `key` of database `db`.
     pub fn key_ready(&self, db: usize, key: &[u8]) {
         if self.count.load(Ordering::SeqCst) == 0 {
-            return;
-        }
-        let deferred = DEFERRED.with_borrow_mut(|deferred| match deferred {
-            Some(keys) => {
-                keys.push((db, Bytes::copy_from_slice(key)));
-                true
-            }
-            None => false,
-        });
-        if deferred {
             return;
         }
         let waiters = self.lock();
@@ -93,12 +72,6 @@ impl BlockedClients {
                 notify.notify_one();
             }
         }
-    }
-
-    /// Holds this thread's wake-ups until the returned guard is dropped (EXEC).
-    pub fn defer_wakes(&self) -> DeferredWakes<'_> {
-        DEFERRED.set(Some(Vec::new()));
-        DeferredWakes { blocked: self }
     }
 
     /// Wakes every client blocked on any key of database `db`: after SWAPDB any of its
@@ -120,19 +93,6 @@ impl BlockedClients {
     fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
         // The map is only ever changed by whole-entry operations: a poisoned lock is usable.
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// See [`BlockedClients::defer_wakes`].
-pub struct DeferredWakes<'a> {
-    blocked: &'a BlockedClients,
-}
-
-impl Drop for DeferredWakes<'_> {
-    fn drop(&mut self) {
-        for (db, key) in DEFERRED.take().unwrap_or_default() {
-            self.blocked.key_ready(db, &key);
-        }
     }
 }
 
@@ -159,14 +119,6 @@ mod tests {
             let waited =
                 tokio::time::timeout(std::time::Duration::from_millis(20), b.notified()).await;
             assert!(waited.is_err());
-        });
-        let deferred = blocked.defer_wakes();
-        blocked.key_ready(1, b"k");
-        runtime.block_on(async {
-            let early = tokio::time::timeout(std::time::Duration::from_millis(20), b.notified());
-            assert!(early.await.is_err());
-            drop(deferred);
-            b.notified().await;
         });
         blocked.unregister(0, &keys, &a);
         blocked.unregister(1, &keys, &b);
