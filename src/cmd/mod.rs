@@ -366,8 +366,9 @@ fn resolve(ctx: &Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32), Rej
     Ok((spec, position))
 }
 
-/// Marks the keys of the write `argv` (in the client's database) as changed for the
-/// clients that WATCH them. One atomic load while nobody watches.
+/// Marks the keys the write `argv` writes (in the client's database) as changed for the
+/// clients that WATCH them: not the ones it only reads (the sources of ZUNIONSTORE, COPY),
+/// as Redis signals only what it modified. One atomic load while nobody watches.
 pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
     let watches = &ctx.server.keyspace.watches;
     if !watches.active() {
@@ -376,8 +377,16 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
     let Some(spec) = argv.first().and_then(|name| lookup(name.as_ref())) else {
         return;
     };
-    for at in key_positions(spec, argv) {
-        watches.touch(ctx.client.db, argv[at].as_ref());
+    // One flag set per key specification; the last one covers the remaining keys.
+    let flags = introspection::key_flags(spec, argv);
+    for (n, at) in key_positions(spec, argv).into_iter().enumerate() {
+        let read_only = flags
+            .get(n)
+            .or(flags.last())
+            .is_some_and(|f| f.starts_with("RO"));
+        if !read_only {
+            watches.touch(ctx.client.db, argv[at].as_ref());
+        }
     }
 }
 
