@@ -146,7 +146,26 @@ fn only_the_algebra_counts_keyspace_hits_and_misses(srv: &mut Server) {
     assert_eq!(srv.info("stats", "keyspace_misses"), "2");
 }
 
-backend_tests! {
+/// Runs each scenario on both ringkv backends, and all of them against the real
+/// redis-server, whose behaviour the expectations are.
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        backend_tests! { $($name),* }
+
+        #[test]
+        fn redis_server_behaves_the_same() {
+            if !redis_server_available() {
+                return;
+            }
+            let scenarios: &[fn(&mut Server)] = &[$($name),*];
+            for scenario in scenarios {
+                scenario(&mut Server::start_redis());
+            }
+        }
+    };
+}
+
+scenarios! {
     bzpopmin_is_served_the_lowest_member_by_a_later_zadd,
     bzpopmax_is_served_by_zincrby_creating_the_key,
     bzmpop_takes_up_to_its_count_from_a_stored_union,
@@ -155,25 +174,4 @@ backend_tests! {
     a_transaction_that_adds_and_removes_serves_nobody,
     blocking_zset_pops_time_out_with_a_null_array,
     only_the_algebra_counts_keyspace_hits_and_misses,
-}
-
-/// Every scenario above, against the real redis-server: the expectations are Redis'.
-#[test]
-fn redis_server_behaves_the_same() {
-    if !redis_server_available() {
-        return;
-    }
-    let scenarios: &[fn(&mut Server)] = &[
-        bzpopmin_is_served_the_lowest_member_by_a_later_zadd,
-        bzpopmax_is_served_by_zincrby_creating_the_key,
-        bzmpop_takes_up_to_its_count_from_a_stored_union,
-        a_key_of_another_type_keeps_a_zset_pop_waiting,
-        two_waiters_share_the_members_of_one_zadd,
-        a_transaction_that_adds_and_removes_serves_nobody,
-        blocking_zset_pops_time_out_with_a_null_array,
-        only_the_algebra_counts_keyspace_hits_and_misses,
-    ];
-    for scenario in scenarios {
-        scenario(&mut Server::start_redis());
-    }
 }
