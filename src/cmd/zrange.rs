@@ -45,7 +45,7 @@ fn parse_score_bound(text: &[u8]) -> Option<ScoreBound> {
     }
     let number = std::str::from_utf8(number).ok()?;
     let trimmed = number.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let value: f64 = trimmed.parse().ok()?;
+    let value = crate::num::parse_c_double(trimmed)?;
     (!value.is_nan()).then_some(ScoreBound(value, exclusive))
 }
 
