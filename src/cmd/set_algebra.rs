@@ -177,6 +177,7 @@ pub(super) fn sources<'g, T>(
     Some(found)
 }
 
+/// The set a value holds, if it is one.
 pub(super) fn as_set(value: &Value) -> Option<&Set> {
     match value {
         Value::Set(set) => Some(set),
