@@ -41,12 +41,63 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     if text.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let value: f64 = text.parse().ok()?;
+    let value = parse_c_double(text)?;
     let spelled_infinite = text.to_ascii_lowercase().contains("inf");
     if value.is_nan() || (value.is_infinite() && !spelled_infinite) {
         return None;
     }
     Some(value)
+}
+
+/// The whole of `text` as C's strtod reads a number (no leading space): decimal, `inf`,
+/// `infinity`, `nan`, and hexadecimal floats (`0x10`, `-0x1.8p3`), which Rust's parser
+/// does not take.
+pub fn parse_c_double(text: &str) -> Option<f64> {
+    text.parse().ok().or_else(|| parse_hex_double(text))
+}
+
+/// `[+-]0x<hex digits>[.<hex digits>][p[+-]<decimal exponent>]`, at least one digit,
+/// rounded to nearest as strtod does.
+fn parse_hex_double(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let rest = rest
+        .strip_prefix("0x")
+        .or_else(|| rest.strip_prefix("0X"))?;
+    let (digits, exponent) = match rest.find(['p', 'P']) {
+        Some(at) => (&rest[..at], rest[at + 1..].parse::<i64>().ok()?),
+        None => (rest, 0),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    // 60 significant bits, more than a double's 53 + rounding bits; any nonzero digit
+    // past them only decides ties, so it is kept as a sticky low bit.
+    let (mut mantissa, mut scale, mut sticky) = (0u64, 0i64, false);
+    for (i, c) in whole.chars().chain(fraction.chars()).enumerate() {
+        let digit = u64::from(c.to_digit(16)?);
+        if mantissa >> 56 == 0 {
+            mantissa = mantissa << 4 | digit;
+            scale -= if i >= whole.len() { 4 } else { 0 };
+        } else {
+            sticky |= digit != 0;
+            scale += if i < whole.len() { 4 } else { 0 };
+        }
+    }
+    let mantissa = mantissa | u64::from(sticky);
+    // Exact scaling by powers of two, in steps that cannot overflow on the way.
+    let mut value = mantissa as f64;
+    let mut shift = exponent.saturating_add(scale).clamp(-2200, 2200);
+    while shift != 0 {
+        let step = shift.clamp(-1000, 1000);
+        value *= 2f64.powi(step as i32);
+        shift -= step;
+    }
+    Some(if negative { -value } else { value })
 }
 
 /// A double as C's `%.17g` prints it (Redis 7.0's replies and DEBUG DIGEST of scores):
@@ -115,6 +166,35 @@ pub fn d2string(v: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hexadecimal_floats_parse_as_strtod_reads_them() {
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0X1.8p3"), Some(-12.0));
+        assert_eq!(parse_f64(b"+0x.8"), Some(0.5));
+        assert_eq!(parse_f64(b"0x1p-2"), Some(0.25));
+        assert_eq!(parse_f64(b"0x1P+2"), Some(4.0));
+        assert_eq!(parse_f64(b"0x0"), Some(0.0));
+        // Ties go to even, unless a nonzero digit far out breaks them (Python's
+        // float.fromhex gives the expected values).
+        let rounded = [
+            ("0x20000000000001000001", 1.5111572745182868e23),
+            ("0x20000000000001000000", 1.5111572745182865e23),
+            ("0x1.00000000000008p0", 1.0),
+            ("0x1.000000000000080000001p0", 1.0000000000000002),
+            ("0x1.fffffffffffff8p0", 2.0),
+            ("0x123456789abcdef123456789p-10", 5.501955730157246e24),
+        ];
+        for (text, value) in rounded {
+            assert_eq!(parse_f64(text.as_bytes()), Some(value), "{text}");
+        }
+        for refused in [
+            "0x", "0x.", "0xp1", "0x1p", "0x1.8.1", "0xg", "0x1p1.5", " 0x1", "0x1p9999", "x10",
+            "0x+1",
+        ] {
+            assert_eq!(parse_f64(refused.as_bytes()), None, "{refused}");
+        }
+    }
 
     #[test]
     fn integers_parse_like_string2ll() {

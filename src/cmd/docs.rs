@@ -151,7 +151,23 @@ pub fn syntax(full_name: &str) -> &'static str {
         "zrangebylex" => "key:key min max [LIMIT (limit=offset:integer count:integer)]",
         "zrevrangebylex" => "key:key max min [LIMIT (limit=offset:integer count:integer)]",
         "zpopmin" | "zpopmax" => "key:key [count:integer]",
+        "zmpop" => "numkeys:integer key:key... (where=MIN|MAX) [COUNT count:integer]",
+        "bzmpop" => {
+            "timeout:double numkeys:integer key:key... (where=MIN|MAX) [COUNT count:integer]"
+        }
+        "bzpopmin" | "bzpopmax" => "key:key... timeout:double",
         "zrandmember" => "key:key [options=count:integer [WITHSCORES]]",
+        "zunionstore" | "zinterstore" => {
+            "destination:key numkeys:integer key:key... [WEIGHTS weight:integer...] \
+             [AGGREGATE (aggregate=SUM|MIN|MAX)]"
+        }
+        "zunion" | "zinter" => {
+            "numkeys:integer key:key... [WEIGHTS weight:integer...] \
+             [AGGREGATE (aggregate=SUM|MIN|MAX)] [WITHSCORES]"
+        }
+        "zdiff" => "numkeys:integer key:key... [WITHSCORES]",
+        "zdiffstore" => "destination:key numkeys:integer key:key...",
+        "zintercard" => "numkeys:integer key:key... [LIMIT limit:integer]",
         "del" | "exists" | "unlink" | "touch" => "key:key...",
         "keys" => "pattern:pattern",
         "scan" => "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",

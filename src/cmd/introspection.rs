@@ -607,10 +607,10 @@ fn keys_of(ctx: &mut Ctx, line: &[Bytes]) -> Option<(&'static CommandSpec, Vec<u
 
 /// Key specification flags, as Redis 7.0's key specs give them: one entry per key
 /// specification, in order. Commands not listed get flags derived from READONLY/WRITE.
-fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
+pub fn key_flags<A: AsRef<[u8]>>(spec: &CommandSpec, line: &[A]) -> Vec<&'static str> {
     let listed: &[&str] = match spec.name {
         // SET's flags vary: with GET it also reads the old value.
-        "set" if line[3..].iter().any(|a| args::is(a, "GET")) => &["RW access update"],
+        "set" if line.iter().skip(3).any(|a| args::is(a.as_ref(), "GET")) => &["RW access update"],
         "set" | "mset" | "setex" | "psetex" | "restore" => &["OW update"],
         "setnx" | "msetnx" => &["OW insert"],
         "zscore" | "zmscore" | "zrank" | "zrevrank" | "zcount" | "zlexcount" | "zrange"
@@ -619,8 +619,10 @@ fn key_flags(spec: &CommandSpec, line: &[Bytes]) -> Vec<&'static str> {
         "zcard" => &["RO"],
         "zadd" => &["RW update"],
         "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => &["RW delete"],
-        "zpopmin" | "zpopmax" => &["RW access delete"],
-        "zrangestore" => &["OW update", "RO access"],
+        "zpopmin" | "zpopmax" | "zmpop" | "bzmpop" | "bzpopmin" | "bzpopmax" => {
+            &["RW access delete"]
+        }
+        "zrangestore" | "zunionstore" | "zinterstore" | "zdiffstore" => &["OW update", "RO access"],
         "get" | "srandmember" | "ttl" | "pttl" | "getrange" | "mget" | "lcs" | "substr"
         | "dump" | "expiretime" | "pexpiretime" | "lrange" | "lindex" | "smembers"
         | "smismember" | "sinter" | "sunion" | "sdiff" | "sintercard" => &["RO access"],

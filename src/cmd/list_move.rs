@@ -11,19 +11,21 @@
 //!                       *2 key *<up to count elements> from the first non-empty list, or *-1
 //! BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]    LMPOP that waits
 //! ```
-//! A blocking command that finds nothing sets `client.blocked`; the connection waits for a
-//! push to one of the keys and runs the command again (src/server/conn.rs). Replicas never
-//! block: what a blocking command did goes out as its plain form (LPOP, RPOP, LMOVE,
-//! RPOPLPUSH; LMPOP as LPOP/RPOP key count), as Redis 7.0 sends it.
+//! How a blocked client waits is in [`super::blocking`]. Replicas never block: what a
+//! blocking command did goes out as its plain form (LPOP, RPOP, LMOVE, RPOPLPUSH; LMPOP
+//! as LPOP/RPOP key count), as Redis 7.0 sends it.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::blocking::{
+    block, finish, parse_mpop, parse_timeout, pop_first, retry_turn, woken, Popped,
+};
 use super::list::{find_list, list_at};
 use super::{args, errors, Ctx};
 use crate::db::{Value, WrongType};
-use crate::server::client::Blocked;
 
 use super::spec::*;
 
@@ -87,17 +89,18 @@ pub fn brpoplpush(ctx: &mut Ctx, argv: &[Bytes]) {
 
 /// Redis' lmoveGenericCommand: both keys are locked together; the destination's type
 /// is checked before anything is popped; the source goes when emptied (unless it is also
-/// the destination). With `block` (BLMOVE, BRPOPLPUSH), an empty source makes the client
+/// the destination). With `wait` (BLMOVE, BRPOPLPUSH), an empty source makes the client
 /// wait on it for up to the timeout.
 fn move_element(
     ctx: &mut Ctx,
     argv: &[Bytes],
     from_head: bool,
     to_head: bool,
-    block: Option<Option<Duration>>,
+    wait: Option<Option<Duration>>,
 ) {
     let (db, now, server) = (ctx.client.db, ctx.now_ms(), ctx.server);
     let (source, destination) = (&argv[1][..], &argv[2][..]);
+    let _turn = retry_turn(ctx);
     let mut guard = server
         .keyspace
         .lock_keys(&[(db, source), (db, destination)]);
@@ -140,7 +143,7 @@ fn move_element(
             list.push_back(element.clone());
         }
         // A served blocking form goes out as its plain one.
-        match (block.is_some(), argv.len()) {
+        match (wait.is_some(), argv.len()) {
             (false, _) => ctx.propagate(argv),
             (true, 6) => ctx.propagate(&[b"LMOVE", source, destination, &argv[3], &argv[4]]),
             (true, _) => ctx.propagate(&[b"RPOPLPUSH", source, destination]),
@@ -154,27 +157,15 @@ fn move_element(
             server.blocked.key_ready(db, destination);
             ctx.reply.bulk(&element);
         }
-        Ok(None) => match block {
+        Ok(None) => match wait {
             // Inside MULTI nothing waits: a null bulk at once, as Redis replies there.
-            Some(timeout) if !ctx.client.in_exec => {
-                ctx.client.blocked = Some(Blocked {
-                    keys: vec![argv[1].clone()],
-                    timeout,
-                })
-            }
+            Some(timeout) if !ctx.client.in_exec => block(ctx, &argv[1..2], timeout),
             _ => {
                 crate::persist::dirty::changed(0);
                 ctx.reply.null();
             }
         },
     }
-}
-
-/// Whether a blocked client runs its command again after a wake-up. A key that became
-/// another type meanwhile does not serve it and is no error: it keeps waiting, as in
-/// Redis, which serves blocked clients only from keys that hold lists.
-fn woken(ctx: &Ctx) -> bool {
-    ctx.client.reprocessing
 }
 
 pub fn blpop(ctx: &mut Ctx, argv: &[Bytes]) {
@@ -192,141 +183,59 @@ fn blocking_pop(ctx: &mut Ctx, argv: &[Bytes], from_head: bool) {
     let Some(timeout) = parse_timeout(ctx, &argv[argv.len() - 1]) else {
         return;
     };
-    match pop_first_list(ctx, keys, from_head, None) {
-        Ok(Some((key, popped))) => {
-            ctx.reply.array(2);
-            ctx.reply.bulk(key);
-            ctx.reply.bulk(&popped[0]);
-        }
-        Ok(None) => {
-            ctx.client.blocked = Some(Blocked {
-                keys: keys.to_vec(),
-                timeout,
-            })
-        }
-        Err(WrongType) => ctx.reply.error(errors::WRONGTYPE),
-    }
+    let popped = pop_first_list(ctx, keys, from_head, None);
+    finish(ctx, keys, Some(timeout), popped, |reply, key, popped| {
+        reply.array(2);
+        reply.bulk(key);
+        reply.bulk(&popped[0]);
+    });
 }
 
 /// Pops up to `count` (None: one, and replicas get no count) elements from one end of
-/// the first non-empty list among `keys`, sending replicas `LPOP|RPOP key [count]` under
-/// the key's lock; Ok(None) when every list is empty. A key of another type is an error,
-/// except for a woken blocked client, which keeps waiting.
+/// the first non-empty list among `keys`, which replicas get as `LPOP|RPOP key [count]`.
 fn pop_first_list<'k>(
     ctx: &mut Ctx,
     keys: &'k [Bytes],
     from_head: bool,
     count: Option<usize>,
-) -> Result<Option<(&'k Bytes, Vec<Bytes>)>, WrongType> {
-    let now = ctx.now_ms();
-    for key in keys {
-        let mut guard = ctx.lock(key);
-        let pos = match find_list(&mut guard, now) {
-            Ok(Some(pos)) => pos,
-            Ok(None) => continue,
-            Err(WrongType) if woken(ctx) => continue,
-            Err(WrongType) => return Err(WrongType),
-        };
-        let list = list_at(&mut guard, pos);
-        let take = count.unwrap_or(1).min(list.len());
-        let popped: Vec<Bytes> = if from_head {
-            list.drain(..take).collect()
-        } else {
-            list.drain(list.len() - take..).rev().collect()
-        };
-        if list.is_empty() {
-            guard.remove_at(pos);
-        }
-        let plain: &[u8] = if from_head { b"LPOP" } else { b"RPOP" };
-        match count {
-            None => ctx.propagate(&[plain, &key[..]]),
-            Some(_) => ctx.propagate(&[plain, &key[..], popped.len().to_string().as_bytes()]),
-        }
-        return Ok(Some((key, popped)));
-    }
-    Ok(None)
+) -> Popped<'k, Bytes> {
+    let plain: &[u8] = if from_head { b"LPOP" } else { b"RPOP" };
+    pop_first(
+        ctx,
+        keys,
+        count,
+        plain,
+        |list: &mut VecDeque<Bytes>, count| {
+            let take = count.min(list.len());
+            if from_head {
+                list.drain(..take).collect()
+            } else {
+                list.drain(list.len() - take..).rev().collect()
+            }
+        },
+    )
 }
 
 pub fn lmpop(ctx: &mut Ctx, argv: &[Bytes]) {
-    mpop(ctx, argv, 1, None);
+    mpop(ctx, argv, 1);
 }
 
 pub fn blmpop(ctx: &mut Ctx, argv: &[Bytes]) {
-    if let Some(timeout) = parse_timeout(ctx, &argv[1]) {
-        mpop(ctx, argv, 2, Some(timeout));
-    }
+    mpop(ctx, argv, 2);
 }
 
-/// Redis' lmpopGenericCommand: `numkeys`, LEFT|RIGHT and COUNT are checked first, then
-/// the first non-empty list among the keys gives up to `count` elements.
-fn mpop(ctx: &mut Ctx, argv: &[Bytes], numkeys_at: usize, block: Option<Option<Duration>>) {
-    let numkeys_ok = args::parse_i64(&argv[numkeys_at]).is_some_and(|n| n > 0);
-    if !numkeys_ok {
-        return ctx.reply.error("ERR numkeys should be greater than 0");
-    }
-    // LEFT|RIGHT must follow the keys.
-    let Some(keys) = args::numkeys_range(argv, numkeys_at).filter(|k| k.end < argv.len()) else {
-        return ctx.reply.error(errors::SYNTAX);
-    };
-    let where_at = keys.end;
-    let keys = &argv[keys];
-    let Some(from_head) = list_end(ctx, &argv[where_at]) else {
+/// Redis' lmpopGenericCommand: `numkeys`, LEFT|RIGHT, COUNT and then BLMPOP's timeout are
+/// checked first, then the first non-empty list among the keys gives up to `count`
+/// elements.
+fn mpop(ctx: &mut Ctx, argv: &[Bytes], numkeys_at: usize) {
+    let Some(args) = parse_mpop(ctx, argv, numkeys_at, ["LEFT", "RIGHT"]) else {
         return;
     };
-    let count = match &argv[where_at + 1..] {
-        [] => 1,
-        [name, count] if args::is(name, "COUNT") => {
-            match args::parse_i64(count).filter(|n| *n > 0) {
-                Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
-                None => return ctx.reply.error("ERR count should be greater than 0"),
-            }
-        }
-        _ => return ctx.reply.error(errors::SYNTAX),
-    };
-    match pop_first_list(ctx, keys, from_head, Some(count)) {
-        Ok(Some((key, popped))) => {
-            ctx.reply.array(2);
-            ctx.reply.bulk(key);
-            ctx.reply.bulk_array(&popped);
-        }
-        Ok(None) => match block {
-            Some(timeout) => {
-                ctx.client.blocked = Some(Blocked {
-                    keys: keys.to_vec(),
-                    timeout,
-                })
-            }
-            None => {
-                crate::persist::dirty::changed(0);
-                ctx.reply.null_array();
-            }
-        },
-        Err(WrongType) => ctx.reply.error(errors::WRONGTYPE),
-    }
-}
-
-/// A blocking timeout in seconds (fractions allowed); None after an error reply.
-/// `Some(None)` is 0, block forever.
-fn parse_timeout(ctx: &mut Ctx, text: &[u8]) -> Option<Option<Duration>> {
-    // strtold also takes numbers that overflow (`1e400`) as infinite.
-    let overflowing = || {
-        std::str::from_utf8(text)
-            .ok()?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_infinite())
-    };
-    let Some(seconds) = args::parse_f64(text).or_else(overflowing) else {
-        ctx.reply
-            .error("ERR timeout is not a float or out of range");
-        return None;
-    };
-    // Redis 7.0 converts ceil(seconds * 1000) to a long long: what does not fit becomes
-    // LLONG_MIN on x86, hence "negative" for huge and infinite timeouts too.
-    let millis = (seconds * 1000.0).ceil();
-    if !(millis >= 0.0 && millis < i64::MAX as f64) {
-        ctx.reply.error("ERR timeout is negative");
-        return None;
-    }
-    Some((millis > 0.0).then(|| Duration::from_millis(millis as u64)))
+    let keys = &argv[args.keys];
+    let popped = pop_first_list(ctx, keys, args.first_end, Some(args.count));
+    finish(ctx, keys, args.wait, popped, |reply, key, popped| {
+        reply.array(2);
+        reply.bulk(key);
+        reply.bulk_array(&popped);
+    });
 }

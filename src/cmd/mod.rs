@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod bitmap;
+mod blocking;
 pub mod connection;
 pub mod docs;
 pub mod expire;
@@ -27,6 +28,8 @@ pub mod string;
 pub mod timing;
 pub mod zrange;
 pub mod zset;
+pub mod zset_algebra;
+pub mod zset_pop;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -63,6 +66,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set_algebra::COMMANDS,
     hash::COMMANDS,
     zset::COMMANDS,
+    zset_algebra::COMMANDS,
+    zset_pop::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     multi::COMMANDS,
@@ -408,8 +413,9 @@ fn resolve(ctx: &mut Ctx, argv: &[Bytes]) -> Result<(&'static CommandSpec, u32),
     Ok((spec, position))
 }
 
-/// Marks the keys of the write `argv` (in the client's database) as changed for the
-/// clients that WATCH them. One atomic load while nobody watches.
+/// Marks the keys the write `argv` writes (in the client's database) as changed for the
+/// clients that WATCH them: not the ones it only reads (the sources of ZUNIONSTORE, COPY),
+/// as Redis signals only what it modified. One atomic load while nobody watches.
 pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
     let watches = &ctx.server.keyspace.watches;
     if !watches.active() {
@@ -418,8 +424,16 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
     let Some(spec) = argv.first().and_then(|name| lookup(name.as_ref())) else {
         return;
     };
-    for at in key_positions(spec, argv) {
-        watches.touch(ctx.client.db, argv[at].as_ref());
+    // One flag set per key specification; the last one covers the remaining keys.
+    let flags = introspection::key_flags(spec, argv);
+    for (n, at) in key_positions(spec, argv).into_iter().enumerate() {
+        let read_only = flags
+            .get(n)
+            .or(flags.last())
+            .is_some_and(|f| f.starts_with("RO"));
+        if !read_only {
+            watches.touch(ctx.client.db, argv[at].as_ref());
+        }
     }
 }
 
@@ -427,9 +441,15 @@ pub fn touch_watched<A: AsRef<[u8]>>(ctx: &Ctx, argv: &[A]) {
 /// step, or by parsing for movable keys (LMPOP's numkeys). Empty when there are none.
 pub fn key_positions<A: AsRef<[u8]>>(spec: &CommandSpec, argv: &[A]) -> Vec<usize> {
     if spec.has(spec::MOVABLE_KEYS) {
-        // numkeys, then that many keys: BLMPOP has its timeout first.
-        let numkeys_at = if spec.name == "blmpop" { 2 } else { 1 };
-        return args::numkeys_range(argv, numkeys_at).map_or_else(Vec::new, Iterator::collect);
+        // numkeys, then that many keys: BLMPOP and BZMPOP have their timeout first, the
+        // Z*STORE forms their destination (the table's one fixed key).
+        let (fixed, numkeys_at) = match spec.name {
+            "blmpop" | "bzmpop" => (None, 2),
+            _ if spec.keys.0 > 0 => (Some(spec.keys.0 as usize), spec.keys.1 as usize + 1),
+            _ => (None, 1),
+        };
+        return args::numkeys_range(argv, numkeys_at)
+            .map_or_else(Vec::new, |keys| fixed.into_iter().chain(keys).collect());
     }
     let (first, last, step) = spec.keys;
     let argc = argv.len() as i32;

@@ -151,28 +151,38 @@ fn combine<'s>(op: Op, sets: &[Option<&'s Set>], limit: usize) -> Vec<&'s Bytes>
 }
 
 /// Looks up the sources (guard positions `offset..`), counting each lookup, and returns
-/// them; None after the WRONGTYPE reply at the first key of another type.
-fn sources<'g>(
+/// them as `typed` takes their values (None: a missing key); None after the WRONGTYPE
+/// reply at the first key `typed` refuses. The sorted set algebra uses it too.
+pub(super) fn sources<'g, T>(
     ctx: &mut Ctx,
     guard: &'g mut KeysGuard<'_>,
     offset: usize,
     now: i64,
-) -> Option<Vec<Option<&'g Set>>> {
+    typed: impl Fn(&'g Value) -> Option<T>,
+) -> Option<Vec<Option<T>>> {
     let positions = guard.live_positions(now);
     let guard: &'g KeysGuard = guard;
-    let mut sets = Vec::with_capacity(positions.len() - offset);
+    let mut found = Vec::with_capacity(positions.len() - offset);
     for (i, pos) in positions.iter().enumerate().skip(offset) {
         ctx.count_lookup(pos.is_some());
-        match pos.map(|pos| &guard.entry(i, pos).value) {
-            None => sets.push(None),
-            Some(Value::Set(set)) => sets.push(Some(&**set)),
-            Some(_) => {
+        match pos.map(|pos| typed(&guard.entry(i, pos).value)) {
+            None => found.push(None),
+            Some(Some(value)) => found.push(Some(value)),
+            Some(None) => {
                 ctx.reply.error(errors::WRONGTYPE);
                 return None;
             }
         }
     }
-    Some(sets)
+    Some(found)
+}
+
+/// The set a value holds, if it is one.
+pub(super) fn as_set(value: &Value) -> Option<&Set> {
+    match value {
+        Value::Set(set) => Some(set),
+        _ => None,
+    }
 }
 
 /// Every command of this module: `op` over the sets at `keys`, then `output`.
@@ -189,7 +199,7 @@ fn run(ctx: &mut Ctx, op: Op, keys: &[Bytes], output: Output, argv: &[Bytes]) {
         .collect();
     let offset = locked.len() - keys.len();
     let mut guard = server.keyspace.lock_keys(&locked);
-    let Some(sets) = sources(ctx, &mut guard, offset, now) else {
+    let Some(sets) = sources(ctx, &mut guard, offset, now, as_set) else {
         return;
     };
     let limit = match output {

@@ -21,11 +21,10 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::zset::{read_zset, reply_members, write_zset};
+use super::zset::{read_zset, reply_members, store_result, write_zset};
 use super::{args, errors, Collection, Ctx};
 use crate::db::hash::Limits;
 use crate::db::zset::ZSet;
-use crate::db::Value;
 
 const NOT_A_FLOAT: &str = "ERR min or max is not a float";
 const NOT_A_LEX_ITEM: &str = "ERR min or max not valid string range item";
@@ -46,7 +45,7 @@ fn parse_score_bound(text: &[u8]) -> Option<ScoreBound> {
     }
     let number = std::str::from_utf8(number).ok()?;
     let trimmed = number.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let value: f64 = trimmed.parse().ok()?;
+    let value = crate::num::parse_c_double(trimmed)?;
     (!value.is_nan()).then_some(ScoreBound(value, exclusive))
 }
 
@@ -370,21 +369,7 @@ pub fn zrangestore(ctx: &mut Ctx, argv: &[Bytes]) {
         }
         None => None,
     };
-    let mut target = guard.key(0);
-    let (len, changed) = match stored.filter(|z| !z.is_empty()) {
-        Some(zset) => {
-            let len = zset.len();
-            target.set(Value::ZSet(zset), false, now);
-            (len, true)
-        }
-        None => (0, target.remove(now).is_some()),
-    };
-    if changed {
-        ctx.propagate(argv);
-    }
-    drop(guard);
-    crate::persist::dirty::changed(changed.into());
-    ctx.reply.int(len as i64);
+    store_result(ctx, guard, stored, now, argv);
 }
 
 pub fn zcount(ctx: &mut Ctx, argv: &[Bytes]) {

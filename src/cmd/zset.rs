@@ -1,4 +1,5 @@
-//! Sorted set commands on single members (ranges are in `zrange`).
+//! Sorted set commands on single members (ranges are in `zrange`, pops in `zset_pop`,
+//! several keys in `zset_algebra`).
 //!
 //! ```text
 //! ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
@@ -9,7 +10,6 @@
 //! ZCARD key                                :<members>
 //! ZSCORE key member | ZMSCORE key member [member ...]   scores, null bulks when missing
 //! ZRANK key member | ZREVRANK key member   :<0-based rank>, or a null bulk
-//! ZPOPMIN key [count] | ZPOPMAX key [count]   *<member, score, ...> lowest / highest
 //! ZRANDMEMBER key [count [WITHSCORES]]     as SRANDMEMBER, with scores when asked
 //! ZSCAN key cursor [MATCH pattern] [COUNT count]   *2 $0 *<member, score, ...>: all at once
 //! ```
@@ -22,7 +22,9 @@ use super::keys::{parse_cursor, reply_scan_pairs};
 use super::{args, errors, pick, Collection, Ctx};
 use crate::db::expire::Rng;
 use crate::db::hash::Limits;
+use crate::db::keyspace::KeysGuard;
 use crate::db::zset::ZSet;
+use crate::db::Value;
 
 use crate::num::{d2string, format_double};
 use crate::resp::Reply;
@@ -57,8 +59,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     since(command("zremrangebyrank", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set within the given indexes", zremrangebyrank), "2.0.0"),
     since(command("zremrangebyscore", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set within the given scores", zremrangebyscore), "1.2.0"),
     since(command("zremrangebylex", 4, WRITE, ONE_KEY, "sorted-set", "Remove all members in a sorted set between the given lexicographical range", zremrangebylex), "2.8.9"),
-    since(command("zpopmin", -2, WRITE | FAST, ONE_KEY, "sorted-set", "Remove and return members with the lowest scores in a sorted set", zpopmin), "5.0.0"),
-    since(command("zpopmax", -2, WRITE | FAST, ONE_KEY, "sorted-set", "Remove and return members with the highest scores in a sorted set", zpopmax), "5.0.0"),
     since(command("zrandmember", -2, READONLY, ONE_KEY, "sorted-set", "Get one or multiple random elements from a sorted set", zrandmember), "6.2.0"),
     since(command("zscan", -3, READONLY, ONE_KEY, "sorted-set", "Incrementally iterate sorted sets elements and associated scores", zscan), "2.8.0"),
 ];
@@ -83,6 +83,36 @@ pub(super) fn write_zset<R>(
 ) -> Option<Option<R>> {
     let limits = Limits::from_config(&ctx.server.config, "zset");
     ctx.write_typed(&argv[1], create, |ctx, zset| write(ctx, zset, limits))
+}
+
+/// The end of every sorted set *STORE: `result` replaces the destination (the guard's key
+/// 0; its TTL goes), or deletes it when empty or None; replicas get `argv` when the
+/// destination changed, and clients blocked on it are woken. Replies the stored size.
+pub(super) fn store_result(
+    ctx: &mut Ctx,
+    mut guard: KeysGuard,
+    result: Option<ZSet>,
+    now: i64,
+    argv: &[Bytes],
+) {
+    let mut target = guard.key(0);
+    let (len, changed) = match result.filter(|z| !z.is_empty()) {
+        Some(zset) => {
+            let len = zset.len();
+            target.set(Value::ZSet(zset), false, now);
+            (len, true)
+        }
+        None => (0, target.remove(now).is_some()),
+    };
+    if changed {
+        ctx.propagate(argv);
+    }
+    drop(guard);
+    if len > 0 {
+        ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+    }
+    crate::persist::dirty::changed(changed.into());
+    ctx.reply.int(len as i64);
 }
 
 /// A score as Redis 7.0's addReplyDouble writes it.
@@ -233,6 +263,9 @@ fn add(ctx: &mut Ctx, argv: &[Bytes], options: AddOptions, at: usize) {
         Some(Some(Ok(counts))) => counts,
     };
     crate::persist::dirty::changed(added + updated);
+    if added > 0 {
+        ctx.server.blocked.key_ready(ctx.client.db, &argv[1]);
+    }
     match (options.incr, last) {
         (true, Some(score)) => reply_score(ctx.reply, score),
         (true, None) => ctx.reply.null(),
@@ -314,55 +347,6 @@ pub fn zrank(ctx: &mut Ctx, argv: &[Bytes]) {
 
 pub fn zrevrank(ctx: &mut Ctx, argv: &[Bytes]) {
     rank(ctx, argv, true);
-}
-
-/// ZPOPMIN and ZPOPMAX.
-fn pop(ctx: &mut Ctx, argv: &[Bytes], highest: bool) {
-    let count = match argv {
-        [_, _] => 1,
-        // Redis' getPositiveLongFromObjectOrReply: one error for both kinds of bad count.
-        [_, _, count] => match args::parse_i64(count).and_then(|n| usize::try_from(n).ok()) {
-            Some(n) => n,
-            None => {
-                return ctx
-                    .reply
-                    .error("ERR value is out of range, must be positive")
-            }
-        },
-        _ => return ctx.reply.error(errors::SYNTAX),
-    };
-    let popped = write_zset(ctx, argv, false, |ctx, zset, _| {
-        let take = count.min(zset.len());
-        let copy = |(m, s): (&[u8], f64)| (Bytes::copy_from_slice(m), s);
-        let popped: Vec<(Bytes, f64)> = if highest {
-            let skip = zset.len() - take;
-            let mut last: Vec<_> = zset.iter().skip(skip).map(copy).collect();
-            last.reverse();
-            last
-        } else {
-            zset.iter().take(take).map(copy).collect()
-        };
-        for (member, _) in &popped {
-            zset.remove(member);
-        }
-        ctx.propagate_changes(argv, popped.len());
-        popped
-    });
-    let Some(popped) = popped else {
-        return;
-    };
-    let popped = popped.unwrap_or_default();
-    crate::persist::dirty::changed(popped.len() as u64);
-    let members: Vec<(&[u8], f64)> = popped.iter().map(|(m, s)| (&m[..], *s)).collect();
-    reply_members(ctx.reply, &members, true);
-}
-
-pub fn zpopmin(ctx: &mut Ctx, argv: &[Bytes]) {
-    pop(ctx, argv, false);
-}
-
-pub fn zpopmax(ctx: &mut Ctx, argv: &[Bytes]) {
-    pop(ctx, argv, true);
 }
 
 pub fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) {

@@ -72,7 +72,11 @@ impl ZSet {
         }
         let mut sorted: Vec<_> = pairs.collect();
         sorted.sort_unstable_by(|a, b| cmp(a.1, a.0, b.1, b.0));
-        let scores: Vec<[u8; 8]> = sorted.iter().map(|(_, s)| s.to_le_bytes()).collect();
+        // As in insert: a listpack writes -0 as 0.
+        let scores: Vec<[u8; 8]> = sorted
+            .iter()
+            .map(|&(_, s)| if s == 0.0 { 0.0f64 } else { s }.to_le_bytes())
+            .collect();
         let items = sorted
             .iter()
             .zip(&scores)
@@ -201,7 +205,7 @@ impl ZSet {
 }
 
 /// Redis' order: score first, then member bytes.
-fn cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> Ordering {
+pub fn cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> Ordering {
     Score(a_score)
         .cmp(&Score(b_score))
         .then_with(|| a_member.cmp(b_member))
@@ -269,6 +273,8 @@ mod tests {
             ];
             assert_eq!(members(&zset), want);
         }
+        let zero = ZSet::from_pairs([(&b"z"[..], -0.0)].into_iter(), LIMITS).unwrap();
+        assert!(zero.score(b"z").unwrap().is_sign_positive());
         let twice = [(&b"m"[..], 1.0), (b"m", 2.0)];
         assert!(ZSet::from_pairs(twice.into_iter(), LIMITS).is_none());
         assert!(ZSet::from_pairs(twice.into_iter(), Limits::new(0, 0)).is_none());
