@@ -92,9 +92,10 @@ impl CommandClock {
         }
     }
 
-    /// Settles what is pending before the connection waits (a write, a read, BLPOP), so
-    /// the wait is never counted as command time.
-    pub fn before_wait(&mut self, server: &Server) {
+    /// Counts the run's commands now if any are pending: before the connection waits (a
+    /// write, a read, BLPOP), so the wait is never counted as command time, and after a
+    /// blocked command was served at last.
+    pub fn settle_pending(&mut self, server: &Server) {
         if !self.untimed.is_empty() {
             self.settle(server);
         }
@@ -167,7 +168,7 @@ mod tests {
         let processed = &server.stats.commands_processed;
         assert_eq!(processed.load(Ordering::Relaxed), 7);
         run(&server, &mut client, &["PING"]);
-        client.clock.before_wait(&server);
+        client.clock.settle_pending(&server);
         client.clock.waited();
         assert_eq!(calls(&server, "ping"), (3, 0));
     }

@@ -177,7 +177,7 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
                     }
                     if let Some(pause) = client.sleep.take() {
                         // DEBUG SLEEP: only this connection waits.
-                        client.clock.before_wait(server);
+                        client.clock.settle_pending(server);
                         if let Err(stop) = or_killed(&handle, tokio::time::sleep(pause)).await {
                             return stop;
                         }
@@ -351,6 +351,9 @@ async fn wait_while_blocked(
         };
         cmd::execute(&mut ctx, argv);
         if client.blocked.take().is_none() {
+            // Served: counted now, before the connection goes on (fast pops are timed in
+            // runs like any fast command).
+            client.clock.settle_pending(server);
             break;
         }
         let woken = match deadline {
@@ -399,7 +402,7 @@ async fn flush<S: Socket>(
     client: &mut Client,
     output: &mut OutputGuard,
 ) -> Result<(), Stop> {
-    client.clock.before_wait(server);
+    client.clock.settle_pending(server);
     let handle = &client.handle;
     if reply.is_empty() {
         return Ok(());

@@ -359,7 +359,7 @@ fn apply(server: &Server, client: &mut Client, reply: &mut Reply, argv: &[Bytes]
     // Nothing from a master waits: blocking forms arrive rewritten, DEBUG SLEEP is moot.
     client.blocked = None;
     client.sleep = None;
-    client.clock.before_wait(server);
+    client.clock.settle_pending(server);
     client.clock.waited();
 }
 
