@@ -283,7 +283,9 @@ impl Checker<'_> {
     fn run(&mut self, args: &[&[u8]]) -> Value {
         let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
         self.reply.buf.clear();
-        self.client.clock_us = Some(self.now_us);
+        // Counted what ran before, so this command starts exactly at `now_us`.
+        self.client.clock.settle_pending(self.server);
+        self.client.clock.start_run_at(self.now_us);
         let mut ctx = Ctx {
             server: self.server,
             client: &mut self.client,
@@ -411,7 +413,10 @@ impl Checker<'_> {
         // A key lives through its deadline's millisecond, but RESTORE refuses a deadline
         // that is not in the future (both as Redis): at that edge nothing is restored.
         if deadline > 0 && self.int(&[b"EXISTS", SCRATCH]) == 0 {
-            assert!(deadline <= ringkv::db::now_ms(), "RESTORE of {key:?} lost it");
+            assert!(
+                deadline <= ringkv::db::now_ms(),
+                "RESTORE of {key:?} lost it"
+            );
             return;
         }
         let digests = self.run(&[b"DEBUG", b"DIGEST-VALUE", key, SCRATCH]);

@@ -9,9 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringkv::rdb::crc64::crc64;
 use ringkv::db::hash::Limits;
 use ringkv::db::Keyspace;
+use ringkv::rdb::crc64::crc64;
 use ringkv::rdb::into_keyspace::Options;
 use ringkv::rdb::{into_keyspace, load, Item};
 

@@ -114,7 +114,10 @@ fn reference_decode(data: &[u8], limits: &ParseLimits) -> Vec<Vec<Bytes>> {
             return None;
         }
         let start = *at + 1;
-        let len = data[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let len = data[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         let digits = &data[start..start + len];
         if digits.is_empty() || digits.len() > 18 || (digits[0] == b'0' && digits.len() > 1) {
             return None;
@@ -213,5 +216,8 @@ fuzz_target!(|data: &[u8]| {
     let encoded = encode(&commands);
     let roundtrip = chunked(&encoded, &ParseLimits::default());
     assert_eq!(roundtrip.error, None);
-    assert_eq!(roundtrip.commands, commands, "encoded commands come back unchanged");
+    assert_eq!(
+        roundtrip.commands, commands,
+        "encoded commands come back unchanged"
+    );
 });
