@@ -710,9 +710,8 @@ pub fn split_line(line: &[u8]) -> Option<Vec<Bytes>> {
 /// Prefetch hints for the commands at the start of `input`: the second argument of each
 /// (the key, for most commands), put into `keys` in order. Returns how many commands were
 /// walked over whole (at most `keys.len()`) and how many keys were found; a command cut
-/// short still gives its key if that has arrived. Deliberately lax (no limits, no
-/// `string2ll` rules): a wrong guess only costs a wasted prefetch, and the real parse still
-/// judges every byte.
+/// short still gives its key if that has arrived. Deliberately lax (no limits): a wrong
+/// guess only costs a wasted prefetch, and the real parse still judges every byte.
 pub fn peek_keys<'a>(input: &'a [u8], keys: &mut [&'a [u8]]) -> (usize, usize) {
     let (mut walked, mut found) = (0, 0);
     let mut rest = input;
@@ -741,18 +740,15 @@ pub fn peek_keys<'a>(input: &'a [u8], keys: &mut [&'a [u8]]) -> (usize, usize) {
 /// A `$<len>` line and its payload: the payload and what follows its CRLF.
 fn peek_bulk(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let (len, rest) = peek_header(input, b'$')?;
+    let len = usize::try_from(len).ok()?;
     Some((rest.get(..len)?, rest.get(len.checked_add(2)?..)?))
 }
 
-/// A `<kind><digits>\r\n` line of at most 9 digits: the number and what follows the line.
-fn peek_header(input: &[u8], kind: u8) -> Option<(usize, &[u8])> {
-    let rest = input.strip_prefix(&[kind])?;
-    let digits = rest.iter().take(10).position(|&b| b == b'\r')?;
-    let mut n = 0usize;
-    for &b in &rest[..digits] {
-        n = n * 10 + usize::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
-    }
-    Some((n, rest.get(digits + 2..)?))
+/// A header line read as the one-pass parse reads it ([`plain_header`]): the number and
+/// what follows the line.
+fn peek_header(input: &[u8], kind: u8) -> Option<(u64, &[u8])> {
+    let (n, end) = plain_header(input, 0, kind)?;
+    Some((n, &input[end..]))
 }
 
 #[cfg(test)]

@@ -252,8 +252,8 @@ async fn run<S: Socket>(socket: &S, server: &Server, client: &mut Client) -> Sto
 }
 
 /// Starts loading the keys of the pipelined commands at the front of `input` into the
-/// cache (see [`crate::db::Keyspace::prefetch_batch`]); returns how many commands that covers. A lone
-/// command gains nothing: its own lookup comes next.
+/// cache (see [`crate::db::Keyspace::prefetch_batch`]); returns how many commands that
+/// covers. A lone command gains nothing: its own lookup comes next.
 fn prefetch_ahead(server: &Server, db: usize, input: &[u8]) -> usize {
     let mut keys = [&[][..]; PREFETCH_BATCH];
     let (walked, found) = crate::resp::parse::peek_keys(input, &mut keys);
